@@ -1,0 +1,158 @@
+"""The PhyWorld parser and velocity errors (``id_ood_data/evaluate.py`` of phyworld/phyworld).
+
+Parser: a ball is the centroid of its colour mask (per channel: > 127 where the colour has 255, < 127
+where it has 0; for red and blue exactly the paper's masks), in world units; radius = sqrt(area / pi).
+A ball that is not found is put where the paper's code puts it: on the edge it leaves by (x = 10 for
+the ball moving right, x = 0 for the left-moving one), at the last parsed height.
+Frames before ``NUM_COND_FRAMES`` and frames where the ground-truth ball is partly out of view are
+excluded; velocities are forward differences over the kept frames divided by 0.1 s.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .physics import Trajectory
+from .scenes import COLORS
+from .world import FRAME_DT, NUM_COND_FRAMES, WORLD_SIZE
+
+
+def color_mask(frames: np.ndarray, color: str) -> np.ndarray:
+    """Boolean (..., H, W) mask of the pixels of ``color``."""
+    c = COLORS[color]
+    frames = np.asarray(frames)
+    mask = np.ones(frames.shape[:-1], dtype=bool)
+    for ch, value in enumerate(c):
+        mask &= (frames[..., ch] > 127) if value >= 128 else (frames[..., ch] < 127)
+    return mask
+
+
+@dataclass
+class Parsed:
+    """Per-frame parse of one coloured object: world (x, y) (NaN when absent) and radius."""
+
+    positions: np.ndarray  # (T, 2)
+    radii: np.ndarray  # (T,)
+
+    @property
+    def found(self) -> np.ndarray:
+        return ~np.isnan(self.positions[:, 0])
+
+
+def parse(frames: np.ndarray, color: str) -> Parsed:
+    """Centroid and radius of the ``color`` mask in each frame (T, H, W, 3)."""
+    mask = color_mask(frames, color)
+    T, H, W = mask.shape
+    area = mask.sum(axis=(1, 2)).astype(np.float64)
+    rows = (np.arange(H) + 0.5)[None, :, None]
+    cols = (np.arange(W) + 0.5)[None, None, :]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cx = (mask * cols).sum(axis=(1, 2)) / area
+        cy = (mask * rows).sum(axis=(1, 2)) / area
+    scale = WORLD_SIZE / W
+    pos = np.stack([cx * scale, WORLD_SIZE - cy * scale], axis=-1)
+    pos[area == 0] = np.nan
+    return Parsed(pos, np.sqrt(area / np.pi) * scale)
+
+
+def _fill_missing(pos: np.ndarray, edge_x: float) -> np.ndarray:
+    """The paper's convention for a ball not found: on the exit edge at the last parsed height."""
+    pos = pos.copy()
+    last_y = np.nan
+    for k in range(len(pos)):
+        if np.isnan(pos[k, 0]):
+            pos[k] = (edge_x, last_y)
+        else:
+            last_y = pos[k, 1]
+    return pos
+
+
+def fully_visible(traj: Trajectory, ball: int, axes: str = "xy") -> np.ndarray:
+    """(T,) mask of frames where the ground-truth body lies wholly inside the view."""
+    p, r = traj.positions[:, ball], traj.balls[ball].radius
+    ok = (p[:, 0] - r >= 0) & (p[:, 0] + r <= WORLD_SIZE)
+    if "y" in axes:
+        ok &= (p[:, 1] - r >= 0) & (p[:, 1] + r <= WORLD_SIZE)
+    return ok
+
+
+def evaluation_frames(mask: np.ndarray) -> np.ndarray:
+    """Indices of the frames scored: after the conditioning frames and inside ``mask``."""
+    idx = np.flatnonzero(mask)
+    return idx[idx >= NUM_COND_FRAMES]
+
+
+@dataclass
+class VelocityReport:
+    """The error (world units / s) and the per-frame velocities behind it, for plots and JSON."""
+
+    error: float
+    frames: np.ndarray  # (K,) frame index at the start of each forward difference
+    true_velocity: np.ndarray  # (K, n, 2)
+    parsed_velocity: np.ndarray  # (K, n, 2)
+
+
+def _velocities(frames: np.ndarray, traj: Trajectory, idx: np.ndarray):
+    n = len(traj.balls)
+    parsed = np.empty((len(idx), n, 2))
+    for i, ball in enumerate(traj.balls):
+        pos = parse(frames[idx], ball.color).positions
+        edge = WORLD_SIZE if ball.vx >= 0 else 0.0
+        parsed[:, i] = _fill_missing(pos, edge)
+    true_pos = traj.positions[idx]
+    dv = np.diff(parsed, axis=0) / FRAME_DT
+    tv = np.diff(true_pos, axis=0) / FRAME_DT
+    return idx[:-1], tv, dv
+
+
+def uniform_error(frames: np.ndarray, traj: Trajectory) -> VelocityReport:
+    """|mean parsed x-velocity - true initial speed| over the scored frames."""
+    idx = evaluation_frames(fully_visible(traj, 0))
+    if len(idx) < 2:
+        return VelocityReport(float("nan"), idx[:0], np.zeros((0, 1, 2)), np.zeros((0, 1, 2)))
+    f, tv, dv = _velocities(frames, traj, idx)
+    err = abs(np.nanmean(dv[:, 0, 0]) - traj.balls[0].vx)
+    return VelocityReport(float(err), f, tv, dv)
+
+
+def parabola_error(frames: np.ndarray, traj: Trajectory) -> VelocityReport:
+    """Mean over scored frames of |parsed velocity - true velocity| (2-D), forward differences."""
+    idx = evaluation_frames(fully_visible(traj, 0))
+    if len(idx) < 2:
+        return VelocityReport(float("nan"), idx[:0], np.zeros((0, 1, 2)), np.zeros((0, 1, 2)))
+    f, tv, dv = _velocities(frames, traj, idx)
+    err = np.nanmean(np.linalg.norm(dv[:, 0] - tv[:, 0], axis=-1))
+    return VelocityReport(float(err), f, tv, dv)
+
+
+def collision_index(true_velocity: np.ndarray) -> int:
+    """First forward difference whose x-velocity changed by > 0.1 from the one before (the paper's rule)."""
+    vx = true_velocity[..., 0]
+    jumps = np.flatnonzero(np.any(np.abs(np.diff(vx, axis=0)) > 0.1, axis=1))
+    return int(jumps[0]) + 1 if len(jumps) else len(vx) - 1
+
+
+def collision_error(frames: np.ndarray, traj: Trajectory) -> VelocityReport:
+    """Mean over both balls of |mean post-collision parsed x-velocity - true post-collision x-velocity|."""
+    p, r1, r2 = traj.positions, traj.balls[0].radius, traj.balls[1].radius
+    visible = (p[:, 0, 0] - r1 >= 0) & (p[:, 1, 0] + r2 <= WORLD_SIZE)
+    idx = evaluation_frames(visible)
+    if len(idx) < 2:
+        return VelocityReport(float("nan"), idx[:0], np.zeros((0, 2, 2)), np.zeros((0, 2, 2)))
+    f, tv, dv = _velocities(frames, traj, idx)
+    c = collision_index(tv)
+    post = slice(c + 1, None)  # the difference spanning the contact is skipped, as in the paper's code
+    if len(dv[post]) == 0:
+        return VelocityReport(float("nan"), f, tv, dv)
+    err = np.mean(np.abs(np.nanmean(dv[post, :, 0], axis=0) - tv[post, :, 0].mean(axis=0)))
+    return VelocityReport(float(err), f, tv, dv)
+
+
+ERROR_FUNCTIONS = {"uniform": uniform_error, "parabola": parabola_error, "collision": collision_error}
+
+
+def velocity_error(scenario: str, frames: np.ndarray, traj: Trajectory) -> VelocityReport:
+    """The paper's error of ``scenario`` for generated ``frames`` against the ground truth ``traj``."""
+    return ERROR_FUNCTIONS[scenario](frames, traj)

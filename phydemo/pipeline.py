@@ -1,0 +1,70 @@
+"""Frame-conditioned sampling as a diffusers ``DiffusionPipeline`` (rectified flow, Euler steps)."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from diffusers import DiffusionPipeline, FlowMatchEulerDiscreteScheduler
+
+from .data import from_model_space, to_model_space
+from .models import VideoDiT
+from .world import NUM_COND_FRAMES
+
+MAX_INFERENCE_STEPS = 200
+
+
+def condition_inputs(given: torch.Tensor, num_frames: int, num_cond: int = NUM_COND_FRAMES):
+    """Zero-pad the given frames (B, C, k, H, W) to the full length and build the binary mask video."""
+    b, c, _, h, w = given.shape
+    cond = given.new_zeros(b, c, num_frames, h, w)
+    cond[:, :, :num_cond] = given[:, :, :num_cond]
+    mask = given.new_zeros(b, 1, num_frames, h, w)
+    mask[:, :, :num_cond] = 1
+    return cond, mask
+
+
+class PhyDiTPipeline(DiffusionPipeline):
+    """Generate the rest of a video from its first ``NUM_COND_FRAMES`` frames."""
+
+    model_cpu_offload_seq = "transformer"
+
+    def __init__(self, transformer: VideoDiT, scheduler: FlowMatchEulerDiscreteScheduler):
+        super().__init__()
+        self.register_modules(transformer=transformer, scheduler=scheduler)
+
+    @torch.no_grad()
+    def __call__(self, cond_frames: np.ndarray, num_inference_steps: int = 10, generator=None,
+                 batch_size: int = 16, output_type: str = "np"):
+        """cond_frames: uint8 (B, k >= 3, H, W, 3). Returns uint8 (B, T, H, W, 3), or a [-1, 1] tensor
+        (B, 3, T, H, W) with ``output_type="pt"``; the conditioning frames are copied through exactly."""
+        cfg = self.transformer.config
+        cond_frames = np.asarray(cond_frames)
+        expected = (cfg.sample_size, cfg.sample_size, cfg.in_channels)
+        if cond_frames.ndim != 5 or cond_frames.shape[1] < NUM_COND_FRAMES or cond_frames.shape[2:] != expected:
+            raise ValueError(f"cond_frames must have shape (B, >= {NUM_COND_FRAMES}, {', '.join(map(str, expected))}), "
+                             f"got {cond_frames.shape}")
+        if cond_frames.dtype != np.uint8:
+            raise ValueError(f"cond_frames must be uint8, got {cond_frames.dtype}")
+        if not isinstance(num_inference_steps, int) or not 1 <= num_inference_steps <= MAX_INFERENCE_STEPS:
+            raise ValueError(f"num_inference_steps must be an integer in [1, {MAX_INFERENCE_STEPS}], got {num_inference_steps!r}")
+        device, dtype = self.transformer.device, self.transformer.dtype
+        given = to_model_space(cond_frames[:, :NUM_COND_FRAMES]).to(device, dtype)
+        n = given.shape[0]
+        shape = (n, cfg.in_channels, cfg.num_frames, cfg.sample_size, cfg.sample_size)
+        # noise is drawn for the whole batch at once so results do not depend on ``batch_size``
+        noise = torch.randn(shape, generator=generator, dtype=torch.float32, device="cpu").to(device, dtype)
+        outputs = []
+        starts = range(0, n, batch_size)
+        with self.progress_bar(total=len(starts) * num_inference_steps) as bar:
+            for s in starts:
+                x = noise[s:s + batch_size]
+                cond, mask = condition_inputs(given[s:s + batch_size], cfg.num_frames)
+                self.scheduler.set_timesteps(num_inference_steps, device=device)
+                for t in self.scheduler.timesteps:
+                    v = self.transformer(x, t.expand(x.shape[0]).to(dtype), cond, mask)
+                    x = self.scheduler.step(v, t, x, return_dict=False)[0]
+                    bar.update()
+                x[:, :, :NUM_COND_FRAMES] = cond[:, :, :NUM_COND_FRAMES]
+                outputs.append(x)
+        video = torch.cat(outputs)
+        return video if output_type == "pt" else from_model_space(video)

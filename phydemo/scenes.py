@@ -1,0 +1,310 @@
+"""Typed scene parameters, their validation, and seeded ID / OOD sampling.
+
+Ranges follow ``../shared/PHYWORLD.md`` (the PhyWorld code's ranges). A scene is one of three
+scenarios; each is described by a small frozen dataclass that knows its balls' initial state.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields
+from typing import Literal
+
+import numpy as np
+
+from .world import FRAME_DT, NUM_FRAMES, WORLD_SIZE
+
+SCENARIOS = ("uniform", "collision", "parabola")
+SHAPES = ("circle", "square", "triangle", "ring")
+COLORS: dict[str, tuple[int, int, int]] = {
+    "red": (255, 0, 0),
+    "blue": (0, 0, 255),
+    "green": (0, 255, 0),
+    "yellow": (255, 255, 0),
+    "magenta": (255, 0, 255),
+    "cyan": (0, 255, 255),
+    "black": (0, 0, 0),
+}
+
+# Sanity limits for any request (ID or OOD): beyond these a scene is not meaningful.
+SPEED_LIMIT = (0.0, 20.0)
+RADIUS_LIMIT = (0.2, 2.5)
+
+Interval = tuple[float, float]
+
+
+@dataclass(frozen=True)
+class Ranges:
+    """Training (ID) and held-out (OOD) ranges of one scenario; OOD is a union of intervals."""
+
+    speed_id: Interval
+    radius_id: Interval
+    speed_ood: tuple[Interval, ...]
+    radius_ood: tuple[Interval, ...]
+
+
+RANGES: dict[str, Ranges] = {
+    "uniform": Ranges((1.0, 4.0), (0.7, 1.4), ((0.0, 0.8), (4.5, 6.0)), ((0.3, 0.6), (1.5, 2.0))),
+    "collision": Ranges((1.0, 4.0), (0.5, 1.5), ((0.0, 0.8), (4.5, 6.0)), ((0.3, 0.4), (1.7, 2.0))),
+    "parabola": Ranges((1.0, 4.0), (0.7, 1.4), ((0.0, 0.8), (4.5, 6.0)), ((0.3, 0.6), (1.5, 2.0))),
+}
+OOD_LEVELS = ("v", "r", "vr")  # speed only, radius only, both
+
+
+class ParamError(ValueError):
+    """A scene parameter outside its allowed range; the message names the parameter and the range."""
+
+    def __init__(self, name: str, value, allowed: str):
+        self.name, self.value, self.allowed = name, value, allowed
+        super().__init__(f"invalid {name}={value!r}: allowed {allowed}")
+
+
+@dataclass(frozen=True)
+class BallInit:
+    """Initial state of one body in world units (y up)."""
+
+    x: float
+    y: float
+    vx: float
+    vy: float
+    radius: float
+    color: str = "red"
+    shape: str = "circle"
+
+
+def _check_number(name: str, value, lo: float, hi: float) -> float:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ParamError(name, value, f"a number in [{lo}, {hi}]") from None
+    if not math.isfinite(v) or not lo <= v <= hi:
+        raise ParamError(name, value, f"a finite number in [{lo}, {hi}]")
+    return v
+
+
+def _check_choice(name: str, value, choices) -> str:
+    if value not in choices:
+        raise ParamError(name, value, "one of " + ", ".join(choices))
+    return value
+
+
+def _check_inside(name: str, pos: float, radius: float) -> None:
+    lo, hi = radius, WORLD_SIZE - radius
+    if not lo - 1e-9 <= pos <= hi + 1e-9:
+        raise ParamError(name, pos, f"[{lo:.3g}, {hi:.3g}] so the ball starts fully inside the world")
+
+
+def _check_ball(suffix: str, speed, radius, color, shape) -> None:
+    _check_number("speed" + suffix, speed, *SPEED_LIMIT)
+    _check_number("radius" + suffix, radius, *RADIUS_LIMIT)
+    _check_choice("color" + suffix, color, tuple(COLORS))
+    _check_choice("shape" + suffix, shape, SHAPES)
+
+
+def uniform_x_range(speed: float, radius: float) -> Interval:
+    """Start x so the ball stays visible for >= 24 frames (clipped to the left edge for fast balls)."""
+    hi = WORLD_SIZE - (24 * speed * FRAME_DT + radius)
+    return radius, max(radius, hi)
+
+
+@dataclass(frozen=True)
+class UniformParams:
+    """One ball moving right at constant speed, no gravity."""
+
+    speed: float = 2.5
+    radius: float = 1.0
+    x: float | None = None  # None: left edge of the protocol's start range
+    y: float = 5.0
+    color: str = "red"
+    shape: str = "circle"
+    scenario: Literal["uniform"] = "uniform"
+
+    def validate(self) -> "UniformParams":
+        _check_ball("", self.speed, self.radius, self.color, self.shape)
+        _check_number("y", self.y, 0.0, WORLD_SIZE)
+        _check_inside("y", self.y, self.radius)
+        if self.x is not None:
+            _check_number("x", self.x, 0.0, WORLD_SIZE)
+            _check_inside("x", self.x, self.radius)
+        return self
+
+    @property
+    def start_x(self) -> float:
+        return float(self.radius if self.x is None else self.x)
+
+    def balls(self) -> list[BallInit]:
+        return [BallInit(self.start_x, self.y, self.speed, 0.0, self.radius, self.color, self.shape)]
+
+    @property
+    def gravity(self) -> tuple[float, float]:
+        return (0.0, 0.0)
+
+
+@dataclass(frozen=True)
+class ParabolaParams(UniformParams):
+    """One ball thrown horizontally under gravity (0, -2.5), no floor."""
+
+    y: float = 8.5
+    scenario: Literal["parabola"] = "parabola"
+
+    @property
+    def gravity(self) -> tuple[float, float]:
+        from .world import PARABOLA_GRAVITY
+
+        return (0.0, PARABOLA_GRAVITY)
+
+
+@dataclass(frozen=True)
+class CollisionParams:
+    """Head-on elastic collision: ball 1 (left) moves +speed1, ball 2 (right) moves -speed2."""
+
+    speed1: float = 2.5
+    speed2: float = 2.5
+    radius1: float = 1.0
+    radius2: float = 1.0
+    x1: float | None = None  # None: both inside, meeting at frame 16 (earlier if they do not fit)
+    x2: float | None = None
+    y: float = 5.0
+    color1: str = "red"
+    color2: str = "blue"
+    shape1: str = "circle"
+    shape2: str = "circle"
+    scenario: Literal["collision"] = "collision"
+
+    def validate(self) -> "CollisionParams":
+        _check_ball("1", self.speed1, self.radius1, self.color1, self.shape1)
+        _check_ball("2", self.speed2, self.radius2, self.color2, self.shape2)
+        if self.color1 == self.color2:
+            raise ParamError("color2", self.color2, f"a colour other than color1={self.color1!r}")
+        _check_number("y", self.y, 0.0, WORLD_SIZE)
+        _check_inside("y", self.y, max(self.radius1, self.radius2))
+        x1, x2 = self.start_xs
+        _check_inside("x1", x1, self.radius1)
+        _check_inside("x2", x2, self.radius2)
+        if x2 - x1 < self.radius1 + self.radius2:
+            raise ParamError("x2", x2, f"> x1 + radius1 + radius2 = {x1 + self.radius1 + self.radius2:.3g} (no overlap)")
+        return self
+
+    @property
+    def start_xs(self) -> tuple[float, float]:
+        if self.x1 is not None and self.x2 is not None:
+            return float(self.x1), float(self.x2)
+        room = WORLD_SIZE - 2 * (self.radius1 + self.radius2)  # free distance when both start inside
+        t_contact = min(1.6, max(room, 0.0) / max(self.speed1 + self.speed2, 1e-9))
+        return collision_start_xs(self.speed1, self.speed2, self.radius1, self.radius2, t_contact)
+
+    def balls(self) -> list[BallInit]:
+        x1, x2 = self.start_xs
+        return [
+            BallInit(x1, self.y, self.speed1, 0.0, self.radius1, self.color1, self.shape1),
+            BallInit(x2, self.y, -self.speed2, 0.0, self.radius2, self.color2, self.shape2),
+        ]
+
+    @property
+    def gravity(self) -> tuple[float, float]:
+        return (0.0, 0.0)
+
+
+SceneParams = UniformParams | ParabolaParams | CollisionParams
+PARAMS_BY_SCENARIO = {"uniform": UniformParams, "parabola": ParabolaParams, "collision": CollisionParams}
+
+
+def collision_start_xs(v1: float, v2: float, r1: float, r2: float, t_contact: float, centre: float = 5.0):
+    """Start positions so the balls touch after ``t_contact`` seconds, the pair centred on ``centre``.
+
+    The pair is shifted (never squeezed) so both balls start inside the world whenever they fit.
+    """
+    gap = (v1 + v2) * t_contact  # distance closed before contact
+    span = gap + 2 * r1 + 2 * r2  # from ball 1's left edge to ball 2's right edge
+    left = centre - span / 2
+    if span <= WORLD_SIZE:
+        left = min(max(left, 0.0), WORLD_SIZE - span)
+    x1 = left + r1
+    x2 = x1 + r1 + gap + r2
+    return float(x1), float(x2)
+
+
+def make_params(scenario: str, **kwargs) -> SceneParams:
+    """Build and validate the parameter object of ``scenario`` (raises ParamError)."""
+    _check_choice("scenario", scenario, SCENARIOS)
+    cls = PARAMS_BY_SCENARIO[scenario]
+    known = {f.name for f in fields(cls)} - {"scenario"}
+    unknown = sorted(set(kwargs) - known)
+    if unknown:
+        raise ParamError(unknown[0], kwargs[unknown[0]], f"a parameter of {scenario}: " + ", ".join(sorted(known)))
+    return cls(**kwargs).validate()
+
+
+def params_to_dict(p: SceneParams) -> dict:
+    return asdict(p)
+
+
+# ---------------------------------------------------------------- sampling
+
+def in_ranges(value: float, intervals) -> bool:
+    return any(lo <= value <= hi for lo, hi in intervals)
+
+
+def _uniform_in(rng: np.random.Generator, intervals) -> float:
+    lengths = np.array([hi - lo for lo, hi in intervals], dtype=float)
+    i = rng.choice(len(intervals), p=lengths / lengths.sum())
+    lo, hi = intervals[i]
+    return float(rng.uniform(lo, hi))
+
+
+def _speed_radius_sets(r: Ranges, split: str, level: str | None):
+    if split in ("train", "id_eval"):
+        return (r.speed_id,), (r.radius_id,)
+    _check_choice("level", level, OOD_LEVELS)
+    speeds = r.speed_ood if "v" in level else (r.speed_id,)
+    radii = r.radius_ood if "r" in level else (r.radius_id,)
+    return speeds, radii
+
+
+def sample_params(scenario: str, split: str, rng: np.random.Generator, level: str | None = None,
+                  color: str | None = None, shape: str = "circle",
+                  speed_range: tuple[Interval, ...] | None = None,
+                  radius_range: tuple[Interval, ...] | None = None) -> SceneParams:
+    """Draw one scene of ``split`` in {train, id_eval, ood_eval} (OOD needs a ``level``)."""
+    _check_choice("split", split, ("train", "id_eval", "ood_eval"))
+    speeds, radii = _speed_radius_sets(RANGES[scenario], split, level)
+    speeds = speed_range or speeds
+    radii = radius_range or radii
+    if scenario == "collision":
+        v1, v2 = _uniform_in(rng, speeds), _uniform_in(rng, speeds)
+        r1, r2 = _uniform_in(rng, radii), _uniform_in(rng, radii)
+        # meet after >= 8 frames, leave >= 8 frames before the end
+        t_contact = float(rng.uniform(0.8, (NUM_FRAMES - 8) * FRAME_DT))
+        t_contact = min(t_contact, max(0.8, (WORLD_SIZE - 2 * r1 - 2 * r2) / max(v1 + v2, 1e-6)))
+        x1, x2 = collision_start_xs(v1, v2, r1, r2, t_contact, centre=float(rng.uniform(4.0, 6.0)))
+        x1, x2 = max(x1, r1), min(x2, WORLD_SIZE - r2)
+        if x2 - x1 < r1 + r2:  # both fast and large: let them start touching the edges
+            x1, x2 = r1, WORLD_SIZE - r2
+        y = float(rng.uniform(max(r1, r2) + 0.5, WORLD_SIZE - 0.5 - max(r1, r2)))
+        return CollisionParams(v1, v2, r1, r2, x1, x2, y, color or "red", "blue" if (color or "red") != "blue" else "red",
+                               shape, shape).validate()
+    v, rad = _uniform_in(rng, speeds), _uniform_in(rng, radii)
+    lo, hi = uniform_x_range(v, rad)
+    x = float(rng.uniform(lo, hi))
+    if scenario == "uniform":
+        y = float(rng.uniform(rad + 0.5, WORLD_SIZE - 0.5 - rad))
+        return UniformParams(v, rad, x, y, color or "red", shape).validate()
+    y = float(rng.uniform(8.5 - rad, 9.5 - rad))
+    return ParabolaParams(v, rad, x, y, color or "red", shape).validate()
+
+
+def classify(scenario: str, speeds, radii) -> dict[str, list[str]]:
+    """Which attributes of a request fall outside the ID ranges, with a human-readable reason."""
+    r = RANGES[scenario]
+    out: dict[str, list[str]] = {}
+    for i, v in enumerate(speeds):
+        if not in_ranges(v, (r.speed_id,)):
+            lo, hi = r.speed_id
+            out.setdefault("speed", []).append(f"speed{i + 1 if len(speeds) > 1 else ''}={v:g} is "
+                                               f"{(lo - v) if v < lo else (v - hi):.2g} {'below' if v < lo else 'above'} [{lo:g}, {hi:g}]")
+    for i, rad in enumerate(radii):
+        if not in_ranges(rad, (r.radius_id,)):
+            lo, hi = r.radius_id
+            out.setdefault("radius", []).append(f"radius{i + 1 if len(radii) > 1 else ''}={rad:g} is "
+                                                f"{(lo - rad) if rad < lo else (rad - hi):.2g} {'below' if rad < lo else 'above'} [{lo:g}, {hi:g}]")
+    return out

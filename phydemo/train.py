@@ -1,0 +1,201 @@
+"""Training: rectified flow on simulated videos, EMA, checkpoint/resume, periodic ID/OOD error.
+
+``python -m phydemo train --config configs/uniform.yaml`` on CPU, or
+``accelerate launch -m phydemo train --config ...`` on one or several GPUs (same code path).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import time
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+import numpy as np
+import torch
+import yaml
+from accelerate import Accelerator
+from diffusers import FlowMatchEulerDiscreteScheduler
+from diffusers.training_utils import EMAModel
+
+from . import data as datamod
+from .models import VideoDiT
+from .pipeline import PhyDiTPipeline, condition_inputs
+from .world import NUM_COND_FRAMES, NUM_FRAMES
+
+
+@dataclass
+class TrainConfig:
+    name: str
+    scenario: str = "uniform"
+    train_size: int = 30000
+    resolution: int = 32
+    data_seed: int = 0
+    data_kwargs: dict = field(default_factory=dict)  # extra sample_params arguments (lab presets)
+    model: dict = field(default_factory=dict)  # VideoDiT config overrides
+    batch_size: int = 32
+    lr: float = 3e-4
+    warmup_steps: int = 200
+    max_steps: int = 5000
+    max_minutes: float = 0.0  # stop (and save) after this wall time; 0 = no limit
+    ema_decay: float = 0.999
+    grad_clip: float = 1.0
+    seed: int = 0
+    log_every: int = 50
+    ckpt_every: int = 500
+    eval_every: int = 1000
+    eval_n: int = 32
+    eval_steps: int = 10
+    output_dir: str = "runs"
+    data_dir: str = "data"
+    torch_threads: int = 0  # 0: torch's default
+
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> "TrainConfig":
+        raw = yaml.safe_load(Path(path).read_text()) or {}
+        if not isinstance(raw, dict):
+            raise ValueError(f"{path}: expected a mapping of training options")
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(raw) - known)
+        if unknown:
+            raise ValueError(f"{path}: unknown option(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        return cls(**raw)
+
+    @property
+    def run_dir(self) -> Path:
+        return Path(self.output_dir) / self.name
+
+
+def dataset_path(cfg: TrainConfig) -> Path:
+    tag = "" if not cfg.data_kwargs else "-" + cfg.name
+    return Path(cfg.data_dir) / f"{cfg.scenario}-train-n{cfg.train_size}-r{cfg.resolution}-s{cfg.data_seed}{tag}.npz"
+
+
+def load_or_build_training_set(cfg: TrainConfig) -> datamod.VideoSet:
+    path = dataset_path(cfg)
+    if path.exists():
+        return datamod.load(path)
+    videos = datamod.generate(cfg.scenario, "train", cfg.train_size, cfg.data_seed, cfg.resolution, **cfg.data_kwargs)
+    datamod.save(videos, path)
+    return videos
+
+
+def flow_matching_loss(model: VideoDiT, x0: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Rectified-flow loss on the frames to generate: x_t = (1 - t) x0 + t eps, target eps - x0."""
+    b = x0.shape[0]
+    t = torch.rand(b, generator=generator, device="cpu").to(x0.device)
+    noise = torch.randn(x0.shape, generator=generator, device="cpu").to(x0.device)
+    tt = t.view(b, 1, 1, 1, 1)
+    xt = (1 - tt) * x0 + tt * noise
+    cond, mask = condition_inputs(x0[:, :, :NUM_COND_FRAMES], x0.shape[2])
+    pred = model(xt, t * 1000, cond, mask)
+    err = (pred.float() - (noise - x0)) ** 2
+    return err[:, :, NUM_COND_FRAMES:].mean()
+
+
+def make_scheduler() -> FlowMatchEulerDiscreteScheduler:
+    return FlowMatchEulerDiscreteScheduler(num_train_timesteps=1000, shift=1.0)
+
+
+def save_checkpoint(folder: Path, model: VideoDiT, cfg: TrainConfig, extra: dict | None = None) -> None:
+    """A shippable folder: the pipeline (fp16 weights), the training distribution and the config."""
+    from .checkpoint import write_training_distribution
+
+    folder.mkdir(parents=True, exist_ok=True)
+    shipped = copy.deepcopy(model).to(torch.float16)
+    PhyDiTPipeline(transformer=shipped, scheduler=make_scheduler()).save_pretrained(folder, safe_serialization=True)
+    write_training_distribution(folder, cfg)
+    (folder / "train_config.yaml").write_text(yaml.safe_dump(asdict(cfg), sort_keys=False))
+    if extra:
+        (folder / "train_state.json").write_text(json.dumps(extra, indent=2))
+
+
+def train(cfg: TrainConfig) -> Path:
+    accelerator = Accelerator()
+    if cfg.torch_threads:
+        torch.set_num_threads(cfg.torch_threads)
+    torch.manual_seed(cfg.seed)
+    run_dir = cfg.run_dir
+    run_dir.mkdir(parents=True, exist_ok=True)
+    log_path = run_dir / "log.jsonl"
+    videos = load_or_build_training_set(cfg)
+    frames = videos.frames  # uint8 (N, T, H, W, 3), kept compact; batches are converted on the fly
+
+    model = VideoDiT(num_frames=NUM_FRAMES, sample_size=cfg.resolution, **cfg.model)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=0.0, betas=(0.9, 0.99))
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / max(1, cfg.warmup_steps)))
+    ema = EMAModel(model.parameters(), decay=cfg.ema_decay)
+    step = 0
+    state_path = run_dir / "state.pt"
+    if state_path.exists():  # resume: weights-only load of our own tensors (no pickled objects)
+        state = torch.load(state_path, map_location="cpu", weights_only=True)
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["opt"])
+        sched.load_state_dict(state["sched"])
+        ema.load_state_dict(state["ema"])
+        step = int(state["step"])
+    model, opt, sched = accelerator.prepare(model, opt, sched)
+    ema.to(accelerator.device)
+    rng = np.random.default_rng([cfg.seed, step, accelerator.process_index])
+    gen = torch.Generator().manual_seed(cfg.seed * 1000003 + step * 7919 + accelerator.process_index)
+    t_start, t_log, losses = time.time(), time.time(), []
+    while step < cfg.max_steps:
+        idx = np.sort(rng.choice(len(frames), cfg.batch_size, replace=False))
+        x0 = datamod.to_model_space(frames[idx]).to(accelerator.device)
+        with accelerator.autocast():
+            loss = flow_matching_loss(model, x0, gen)
+        accelerator.backward(loss)
+        if cfg.grad_clip:
+            accelerator.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+        opt.step()
+        sched.step()
+        opt.zero_grad(set_to_none=True)
+        ema.step(accelerator.unwrap_model(model).parameters())
+        step += 1
+        losses.append(loss.item())
+        out_of_time = cfg.max_minutes and (time.time() - t_start) / 60 >= cfg.max_minutes
+        if accelerator.is_main_process:
+            record = None
+            if step % cfg.log_every == 0:
+                record = {"step": step, "loss": float(np.mean(losses)), "lr": sched.get_last_lr()[0],
+                          "sec_per_step": (time.time() - t_log) / len(losses), "elapsed_min": (time.time() - t_start) / 60}
+                losses, t_log = [], time.time()
+            if step % cfg.eval_every == 0 or step == cfg.max_steps or out_of_time:
+                record = record or {"step": step}
+                record.update(quick_eval(accelerator.unwrap_model(model), ema, cfg))
+            if record:
+                with open(log_path, "a") as f:
+                    f.write(json.dumps(record) + "\n")
+                print(json.dumps(record), flush=True)
+            if step % cfg.ckpt_every == 0 or step == cfg.max_steps or out_of_time:
+                raw = accelerator.unwrap_model(model)
+                tmp = state_path.with_suffix(".tmp")
+                torch.save({"model": raw.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
+                            "ema": ema.state_dict(), "step": step}, tmp)
+                tmp.replace(state_path)
+                save_checkpoint(run_dir / "checkpoint", ema_model(raw, ema), cfg,
+                                {"step": step, "elapsed_min": (time.time() - t_start) / 60})
+        if out_of_time:
+            break
+    return run_dir / "checkpoint"
+
+
+def ema_model(model: VideoDiT, ema: EMAModel) -> VideoDiT:
+    shadow = copy.deepcopy(model)
+    ema.copy_to(shadow.parameters())
+    return shadow.eval()
+
+
+def quick_eval(model: VideoDiT, ema: EMAModel, cfg: TrainConfig) -> dict:
+    """ID and OOD (speed) error of the EMA weights on a few fixed scenes: the paper's metric, small n."""
+    from .evaluate import evaluate_pipeline
+
+    pipe = PhyDiTPipeline(transformer=ema_model(model, ema), scheduler=make_scheduler())
+    pipe.set_progress_bar_config(disable=True)
+    res = evaluate_pipeline(pipe, cfg.scenario, n=cfg.eval_n, steps=cfg.eval_steps, levels=("v",), progress=False,
+                            data_kwargs=cfg.data_kwargs)
+    model.train()
+    out = {"id_error": res["id"]["error"], "ood_v_error": res["ood"]["v"]["error"], "id_clean": res["id"]["clean_fraction"]}
+    return {k: (None if v is None or (isinstance(v, float) and math.isnan(v)) else v) for k, v in out.items()}
