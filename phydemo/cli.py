@@ -103,7 +103,7 @@ def _data(args) -> int:
         raise ParamError("scenario", args.scenario, "one of " + ", ".join(SCENARIOS))
     out = Path(args.out)
     for split, level in splits:
-        n = args.n if split == "train" else args.n_eval
+        n = args.n if split == "train" or args.split != "all" else args.n_eval
         videos = data.generate(args.scenario, split, n, args.seed, args.resolution, level=level, workers=args.workers)
         path = out / f"{args.scenario}-{split}{'-' + level if level else ''}-n{n}-r{args.resolution}-s{args.seed}.npz"
         data.save(videos, path)

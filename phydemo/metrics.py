@@ -118,12 +118,16 @@ def uniform_error(frames: np.ndarray, traj: Trajectory) -> VelocityReport:
 
 
 def parabola_error(frames: np.ndarray, traj: Trajectory) -> VelocityReport:
-    """Mean over scored frames of |parsed velocity - true velocity| (2-D), forward differences."""
+    """|mean parsed velocity - mean true velocity| (2-D norm) over the scored frames.
+
+    The uniform-motion error extended to both axes (the paper's code scores the parabola's x
+    velocity this way): the vertical term checks the ball fell as far as gravity says.
+    """
     idx = evaluation_frames(fully_visible(traj, 0))
     if len(idx) < 2:
         return VelocityReport(float("nan"), idx[:0], np.zeros((0, 1, 2)), np.zeros((0, 1, 2)))
     f, tv, dv = _velocities(frames, traj, idx)
-    err = np.nanmean(np.linalg.norm(dv[:, 0] - tv[:, 0], axis=-1))
+    err = np.linalg.norm(np.nanmean(dv[:, 0], axis=0) - tv[:, 0].mean(axis=0))
     return VelocityReport(float(err), f, tv, dv)
 
 

@@ -1,0 +1,67 @@
+import json
+import subprocess
+import sys
+
+import pytest
+
+from phydemo.cli import main
+
+BAD = [
+    (["--scenario", "foo"], "scenario"),
+    (["--color", "pink"], "color"),
+    (["--shape", "star"], "shape"),
+    (["--speed", "nan"], "speed"),
+    (["--speed", "inf"], "speed"),
+    (["--speed", "-1"], "speed"),
+    (["--speed", "1e9"], "speed"),
+    (["--radius", "0"], "radius"),
+    (["--radius", "40"], "radius"),
+    (["--x", "0.1"], "x"),
+    (["--y", "9.9"], "y"),
+    (["--speed", "abc"], "speed"),
+    (["--scenario", "collision", "--color2", "red"], "color2"),
+]
+
+
+@pytest.mark.parametrize("args,name", BAD)
+def test_simulate_bad_input(tmp_path, capsys, args, name):
+    out = tmp_path / "gt.mp4"
+    assert main(["simulate", *args, "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: invalid " + name + "=") and "allowed" in err and "\n" not in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_simulate_writes_video_and_json(tmp_path):
+    out = tmp_path / "gt.mp4"
+    cmd = [sys.executable, "-m", "phydemo", "simulate", "--scenario", "uniform", "--speed", "3.0", "--radius", "1.0",
+           "--color", "red", "--shape", "circle", "--out", str(out), "--json"]
+    res = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    d = json.loads(res.stdout)
+    assert len(d["true_positions"]) == 32 and d["true_velocities"][5][0] == [3.0, 0.0]
+    vx = [v[0][0] for v in d["parsed_velocities"] if v[0][0] is not None]
+    assert abs(sum(vx) / len(vx) - 3.0) < 0.05
+    from phydemo.video import read_video
+
+    frames, codec = read_video(out)
+    assert codec == "h264" and len(frames) == 32
+
+
+def test_simulate_exit_code_from_process(tmp_path):
+    res = subprocess.run([sys.executable, "-m", "phydemo", "simulate", "--speed", "nan", "--out", str(tmp_path / "a.mp4")],
+                         capture_output=True, text=True)
+    assert res.returncode == 2 and "speed" in res.stderr
+    assert not (tmp_path / "a.mp4").exists()
+
+
+def test_data_cli_builds_a_split(tmp_path):
+    assert main(["data", "--scenario", "parabola", "--split", "ood_eval", "--level", "vr", "--n", "5",
+                 "--resolution", "32", "--out", str(tmp_path), "--workers", "1"]) == 0
+    (f,) = tmp_path.iterdir()
+    assert f.name == "parabola-ood_eval-vr-n5-r32-s0.npz"
+
+
+def test_data_cli_bad_input(tmp_path, capsys):
+    assert main(["data", "--scenario", "nope", "--out", str(tmp_path)]) == 2
+    assert main(["data", "--n", "0", "--out", str(tmp_path)]) == 2
+    assert list(tmp_path.iterdir()) == []

@@ -1,0 +1,127 @@
+import json
+import shutil
+import time
+
+import numpy as np
+import pytest
+import torch
+
+from phydemo.checkpoint import CheckpointError, load_pipeline
+from phydemo.data import generate, to_model_space
+from phydemo.models import VideoDiT
+from phydemo.pipeline import PhyDiTPipeline
+from phydemo.train import TrainConfig, flow_matching_loss, make_scheduler, save_checkpoint
+
+TINY = dict(num_frames=32, sample_size=16, patch_size=8, patch_size_t=4, hidden_size=32, depth=2, num_heads=2)
+
+
+def tiny_pipeline(seed=0):
+    torch.manual_seed(seed)
+    model = VideoDiT(**TINY)
+    for p in model.parameters():  # leave adaLN-Zero's identity start so outputs depend on the input
+        torch.nn.init.normal_(p, std=0.05)
+    return PhyDiTPipeline(transformer=model.eval(), scheduler=make_scheduler())
+
+
+def cond_frames(n=2, res=16):
+    return generate("uniform", "id_eval", n, seed=0, resolution=res, workers=1, progress=False).frames
+
+
+def test_forward_shapes_and_adaln_zero_start():
+    model = VideoDiT(**TINY)
+    x = torch.randn(2, 3, 32, 16, 16)
+    out = model(x, torch.tensor([10.0, 900.0]), torch.zeros_like(x), torch.zeros(2, 1, 32, 16, 16))
+    assert out.shape == x.shape
+    assert torch.count_nonzero(out) == 0  # zero-initialised head: the untrained model predicts 0
+    with pytest.raises(ValueError, match="expected sample"):
+        model(torch.randn(2, 3, 31, 16, 16), torch.tensor([1.0, 1.0]), torch.randn(2, 3, 31, 16, 16),
+              torch.zeros(2, 1, 31, 16, 16))
+
+
+def test_save_load_roundtrip_is_bit_exact(tmp_path):
+    pipe = tiny_pipeline()
+    pipe.save_pretrained(tmp_path, safe_serialization=True)
+    assert (tmp_path / "transformer" / "diffusion_pytorch_model.safetensors").exists()
+    back = VideoDiT.from_pretrained(tmp_path, subfolder="transformer")
+    for (k, a), (_, b) in zip(pipe.transformer.state_dict().items(), back.state_dict().items()):
+        assert torch.equal(a, b), k
+
+
+def test_pipeline_is_deterministic_and_keeps_conditioning_frames():
+    pipe = tiny_pipeline()
+    pipe.set_progress_bar_config(disable=True)
+    cond = cond_frames(3)
+    a = pipe(cond[:, :3], num_inference_steps=3, generator=torch.Generator().manual_seed(1), batch_size=2)
+    b = pipe(cond[:, :3], num_inference_steps=3, generator=torch.Generator().manual_seed(1), batch_size=3)
+    c = pipe(cond[:, :3], num_inference_steps=3, generator=torch.Generator().manual_seed(2))
+    assert a.shape == (3, 32, 16, 16, 3) and a.dtype == np.uint8
+    assert np.array_equal(a, b)  # same seed, any batch size
+    assert not np.array_equal(a, c)
+    assert np.array_equal(a[:, :3], cond[:, :3])  # conditioning frames pass through exactly
+
+
+def test_pipeline_rejects_bad_input():
+    pipe = tiny_pipeline()
+    with pytest.raises(ValueError, match="cond_frames"):
+        pipe(np.zeros((1, 2, 16, 16, 3), dtype=np.uint8))
+    with pytest.raises(ValueError, match="num_inference_steps"):
+        pipe(np.zeros((1, 3, 16, 16, 3), dtype=np.uint8), num_inference_steps=10**9)
+
+
+def test_overfit_smoke_lowers_the_loss():
+    torch.manual_seed(0)
+    model = VideoDiT(**{**TINY, "hidden_size": 64})
+    x0 = to_model_space(cond_frames(4))
+    opt = torch.optim.AdamW(model.parameters(), lr=2e-3)
+    gen = torch.Generator().manual_seed(0)
+
+    def eval_loss():
+        g = torch.Generator().manual_seed(123)
+        with torch.no_grad():
+            return float(np.mean([flow_matching_loss(model, x0, g).item() for _ in range(8)]))
+
+    before = eval_loss()
+    t0 = time.time()
+    for _ in range(150):
+        loss = flow_matching_loss(model, x0, gen)
+        loss.backward()
+        opt.step()
+        opt.zero_grad()
+        if time.time() - t0 > 60:
+            break
+    after = eval_loss()
+    assert after < 0.7 * before, (before, after)
+
+
+def test_checkpoint_errors_name_the_file(tmp_path):
+    with pytest.raises(CheckpointError, match="no such directory"):
+        load_pipeline(tmp_path / "missing")
+    cfg = TrainConfig(name="t", resolution=16, model={k: v for k, v in TINY.items() if k not in ("num_frames", "sample_size")})
+    folder = tmp_path / "ck"
+    save_checkpoint(folder, tiny_pipeline().transformer, cfg)
+    assert load_pipeline(folder).training_distribution["scenario"] == "uniform"
+    # a config.json of another model
+    bad = tmp_path / "other"
+    shutil.copytree(folder, bad)
+    cfg_path = bad / "transformer" / "config.json"
+    cfg_path.write_text(json.dumps({"_class_name": "UNet2DModel"}))
+    with pytest.raises(CheckpointError, match="config.json.*UNet2DModel"):
+        load_pipeline(bad)
+    # corrupt weights
+    bad2 = tmp_path / "corrupt"
+    shutil.copytree(folder, bad2)
+    (bad2 / "transformer" / "diffusion_pytorch_model.safetensors").write_bytes(b"garbage")
+    with pytest.raises(CheckpointError, match="safetensors"):
+        load_pipeline(bad2)
+    # wrong tensor shapes: weights of a different size than the config says
+    bad3 = tmp_path / "shapes"
+    shutil.copytree(folder, bad3)
+    conf = json.loads((bad3 / "transformer" / "config.json").read_text())
+    conf["hidden_size"] = 64
+    (bad3 / "transformer" / "config.json").write_text(json.dumps(conf))
+    with pytest.raises(CheckpointError, match="safetensors"):
+        load_pipeline(bad3)
+    # missing distribution
+    (folder / "training_distribution.json").unlink()
+    with pytest.raises(CheckpointError, match="training_distribution.json"):
+        load_pipeline(folder)
