@@ -4,7 +4,14 @@ Input: the noisy video, the conditioning video (the given frames, zeros elsewher
 video (1 on the given frames), concatenated on channels as in the PhyWorld paper. The video is cut
 into spatio-temporal patches, every token attends to every other (full space-time attention), each
 block is modulated by the diffusion time through adaLN-Zero, and a linear head maps tokens back to
-patches. The output is the flow-matching velocity (noise - data) for every pixel.
+patches.
+
+The head predicts the clean video (``prediction_type="sample"``, x-prediction) rather than the
+flow velocity (noise - data): a 4x8x8x3 = 768-value patch does not fit through a 192-wide token,
+so a model asked for the velocity cannot reproduce the per-pixel noise and leaves it in every sample,
+while clean videos of a ball lie on a low-dimensional manifold that does fit (Li & He, 2025,
+"Back to Basics: Let Denoising Generative Models Denoise"). The pipeline turns the prediction into
+the velocity the flow-matching scheduler expects: v = (x_t - x0_hat) / sigma.
 """
 
 from __future__ import annotations
@@ -76,8 +83,11 @@ class VideoDiT(ModelMixin, ConfigMixin):
         depth: int = 8,
         num_heads: int = 3,
         mlp_ratio: float = 4.0,
+        prediction_type: str = "sample",
     ):
         super().__init__()
+        if prediction_type not in ("sample", "flow"):
+            raise ValueError(f"prediction_type must be 'sample' or 'flow', got {prediction_type!r}")
         if sample_size % patch_size or num_frames % patch_size_t or hidden_size % num_heads:
             raise ValueError("sample_size, num_frames and hidden_size must be divisible by their patch / head sizes")
         self.grid = (num_frames // patch_size_t, sample_size // patch_size, sample_size // patch_size)

@@ -60,9 +60,11 @@ class PhyDiTPipeline(DiffusionPipeline):
                 x = noise[s:s + batch_size]
                 cond, mask = condition_inputs(given[s:s + batch_size], cfg.num_frames)
                 self.scheduler.set_timesteps(num_inference_steps, device=device)
-                for t in self.scheduler.timesteps:
-                    v = self.transformer(x, t.expand(x.shape[0]).to(dtype), cond, mask)
-                    x = self.scheduler.step(v, t, x, return_dict=False)[0]
+                for i, t in enumerate(self.scheduler.timesteps):
+                    out = self.transformer(x, t.expand(x.shape[0]).to(dtype), cond, mask)
+                    if cfg.prediction_type == "sample":  # x-prediction -> flow velocity
+                        out = (x - out) / self.scheduler.sigmas[i].to(device, dtype)
+                    x = self.scheduler.step(out, t, x, return_dict=False)[0]
                     bar.update()
                 x[:, :, :NUM_COND_FRAMES] = cond[:, :, :NUM_COND_FRAMES]
                 outputs.append(x)

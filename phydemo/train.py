@@ -83,7 +83,8 @@ def load_or_build_training_set(cfg: TrainConfig) -> datamod.VideoSet:
 
 
 def flow_matching_loss(model: VideoDiT, x0: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    """Rectified-flow loss on the frames to generate: x_t = (1 - t) x0 + t eps, target eps - x0."""
+    """Rectified-flow loss on the frames to generate: x_t = (1 - t) x0 + t eps; the target is the
+    clean video for x-prediction models and the velocity eps - x0 for flow-prediction ones."""
     b = x0.shape[0]
     t = torch.rand(b, generator=generator, device="cpu").to(x0.device)
     noise = torch.randn(x0.shape, generator=generator, device="cpu").to(x0.device)
@@ -91,7 +92,8 @@ def flow_matching_loss(model: VideoDiT, x0: torch.Tensor, generator: torch.Gener
     xt = (1 - tt) * x0 + tt * noise
     cond, mask = condition_inputs(x0[:, :, :NUM_COND_FRAMES], x0.shape[2])
     pred = model(xt, t * 1000, cond, mask)
-    err = (pred.float() - (noise - x0)) ** 2
+    target = x0 if getattr(model, "module", model).config.prediction_type == "sample" else noise - x0
+    err = (pred.float() - target) ** 2
     return err[:, :, NUM_COND_FRAMES:].mean()
 
 

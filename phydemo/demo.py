@@ -1,0 +1,220 @@
+"""What the Gradio app does, without Gradio: load checkpoints, validate requests, run, plot, report."""
+
+from __future__ import annotations
+
+import math
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import plotly.graph_objects as go
+
+from .checkpoint import CheckpointError, load_pipeline
+from .rollout import Rollout, ood_labels, paper_reference, per_frame_velocity, run_rollouts
+from .scenes import COLORS, SHAPES, ParamError, make_params
+from .video import frame_strip, side_by_side, write_mp4
+from .world import FRAME_DT, NUM_COND_FRAMES
+
+CHECKPOINT_ROOT = Path(__file__).resolve().parent.parent / "checkpoints"
+MAX_STEPS = 100
+MAX_SWEEP = 32
+VIDEO_SIZE = 256
+
+
+class DemoError(ValueError):
+    """A request the demo refuses, with a message meant for the user."""
+
+
+@dataclass
+class DemoResult:
+    video_path: str
+    strip: np.ndarray
+    figure: go.Figure
+    report: str
+    rollout: Rollout
+
+
+class Demo:
+    """All shipped checkpoints, loaded once and moved to the device once; a lock serialises sampling."""
+
+    def __init__(self, root: str | Path = CHECKPOINT_ROOT, device: str | None = None):
+        import torch
+
+        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        self.pipes = {}
+        root = Path(root)
+        for folder in sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []:
+            if (folder / "model_index.json").exists():
+                pipe = load_pipeline(folder, device=self.device)
+                pipe.set_progress_bar_config(disable=True)
+                self.pipes[folder.name] = pipe
+        if not self.pipes:
+            raise CheckpointError(f"{root}: no checkpoint folders found")
+        self.out_dir = Path(tempfile.mkdtemp(prefix="phydemo-"))
+        self._lock = threading.Lock()
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.pipes)
+
+    def distribution(self, name: str) -> dict:
+        return self._pipe(name).training_distribution
+
+    def _pipe(self, name):
+        if name not in self.pipes:
+            raise DemoError(f"unknown checkpoint {name!r}; available: {', '.join(self.pipes)}")
+        return self.pipes[name]
+
+    # ------------------------------------------------------------ requests
+
+    def params(self, name, speed, speed2, radius, radius2, color, shape):
+        """Validated scene parameters for a checkpoint, from untrusted inputs."""
+        scenario = self.distribution(name)["scenario"]
+        try:
+            if scenario == "collision":
+                return make_params("collision", speed1=_num("speed", speed), speed2=_num("speed2", speed2),
+                                   radius1=_num("radius", radius), radius2=_num("radius2", radius2),
+                                   color1=_choice("color", color, COLORS), shape1=_choice("shape", shape, SHAPES),
+                                   shape2=_choice("shape", shape, SHAPES),
+                                   color2="blue" if color != "blue" else "red")
+            return make_params(scenario, speed=_num("speed", speed), radius=_num("radius", radius),
+                               color=_choice("color", color, COLORS), shape=_choice("shape", shape, SHAPES))
+        except ParamError as e:
+            raise DemoError(str(e)) from None
+
+    def ood_text(self, name, speed, speed2, radius, radius2, color, shape) -> str:
+        """Markdown: is this request inside the checkpoint's training distribution?"""
+        try:
+            p = self.params(name, speed, speed2, radius, radius2, color, shape)
+        except DemoError as e:
+            return f"**Invalid request:** {e}"
+        labels = ood_labels(self.distribution(name), p)
+        if not labels:
+            return "**In distribution**: every attribute lies inside the training ranges."
+        return "**Out of distribution**: " + "; ".join(labels.values()) + "."
+
+    def run(self, name, speed, speed2, radius, radius2, color, shape, seed, steps, progress=None) -> DemoResult:
+        p = self.params(name, speed, speed2, radius, radius2, color, shape)
+        seed, steps = _int("seed", seed, 0, 2**31 - 1), _int("steps", steps, 1, MAX_STEPS)
+        pipe = self._pipe(name)
+        if progress:
+            progress(0.1, desc="simulating and sampling")
+        with self._lock:
+            (r,) = run_rollouts(pipe, [p], seed=seed, steps=steps)
+        if progress:
+            progress(0.8, desc="encoding video")
+        dist = pipe.training_distribution
+        labels = ood_labels(dist, p)
+        err = r.report.error
+        caption = f"generated err {err:.2f}" if math.isfinite(err) else "generated"
+        video = side_by_side([r.gt_frames, r.generated], ["ground truth", caption], size=VIDEO_SIZE)
+        path = Path(tempfile.mkstemp(dir=self.out_dir, suffix=".mp4")[1])
+        write_mp4(path, video)
+        strip = np.concatenate([frame_strip(r.gt_frames), np.full((4, frame_strip(r.gt_frames).shape[1], 3), 160, np.uint8),
+                                frame_strip(r.generated)], axis=0)
+        return DemoResult(str(path), strip, velocity_figure(r, dist), report_markdown(r, dist, labels), r)
+
+    def sweep(self, name, speed_min, speed_max, count, radius, color, shape, seed, steps) -> go.Figure:
+        """Generated vs true speed over a range of input speeds (the paper's central figure)."""
+        dist = self.distribution(name)
+        lo, hi = _num("speed_min", speed_min), _num("speed_max", speed_max)
+        count, seed, steps = _int("count", count, 2, MAX_SWEEP), _int("seed", seed, 0, 2**31 - 1), _int("steps", steps, 1, MAX_STEPS)
+        if not lo < hi:
+            raise DemoError(f"speed_min={lo:g} must be below speed_max={hi:g}")
+        speeds = np.linspace(lo, hi, count)
+        params = [self.params(name, v, v, radius, radius, color, shape) for v in speeds]
+        with self._lock:
+            rollouts = run_rollouts(self._pipe(name), params, seed=seed, steps=steps)
+        return sweep_figure(speeds, [generated_speed(r) for r in rollouts], dist)
+
+
+def _num(name, value) -> float:
+    if isinstance(value, bool):
+        raise DemoError(f"invalid {name}={value!r}: allowed a number")
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise DemoError(f"invalid {name}={value!r}: allowed a number") from None
+    if not math.isfinite(v):
+        raise DemoError(f"invalid {name}={value!r}: allowed a finite number")
+    return v
+
+
+def _int(name, value, lo, hi) -> int:
+    v = _num(name, value)
+    if v != int(v) or not lo <= v <= hi:
+        raise DemoError(f"invalid {name}={value!r}: allowed an integer in [{lo}, {hi}]")
+    return int(v)
+
+
+def _choice(name, value, choices) -> str:
+    if not isinstance(value, str) or value not in choices:
+        raise DemoError(f"invalid {name}={value!r}: allowed one of {', '.join(choices)}")
+    return value
+
+
+def generated_speed(r: Rollout) -> float:
+    """Mean parsed x-velocity of ball 1 over the scored frames (NaN if never scored)."""
+    v = r.report.parsed_velocity
+    return float(np.nanmean(v[:, 0, 0])) if len(v) else float("nan")
+
+
+def velocity_figure(r: Rollout, dist: dict) -> go.Figure:
+    """Velocity over time: ground truth vs generated, the ID band shaded, conditioning frames marked."""
+    t = (np.arange(r.traj.num_frames - 1) + 0.5) * FRAME_DT
+    gen = per_frame_velocity(r.generated, r.traj)
+    fig = go.Figure()
+    axes = [("vx", 0)] + ([("vy", 1)] if r.params.scenario == "parabola" else [])
+    for i, ball in enumerate(r.traj.balls):
+        for label, ax in axes:
+            name = f"{label}" + (f" ball {i + 1} ({ball.color})" if len(r.traj.balls) > 1 else "")
+            true = np.diff(r.traj.positions[:, i, ax]) / FRAME_DT
+            fig.add_trace(go.Scatter(x=t, y=true, mode="lines", name=f"ground truth {name}", line=dict(width=3)))
+            fig.add_trace(go.Scatter(x=t, y=gen[:, i, ax], mode="lines+markers", name=f"generated {name}",
+                                     line=dict(dash="dot")))
+    for lo, hi in dist["speed"]:
+        for sign in ([1, -1] if r.params.scenario == "collision" else [1]):
+            a, b = sorted((sign * lo, sign * hi))
+            fig.add_hrect(y0=a, y1=b, fillcolor="green", opacity=0.08, line_width=0,
+                          annotation_text="training speeds" if sign == 1 else None, annotation_position="top left")
+    fig.add_vrect(x0=0, x1=(NUM_COND_FRAMES - 1) * FRAME_DT, fillcolor="gray", opacity=0.15, line_width=0,
+                  annotation_text="given frames", annotation_position="bottom left")
+    values = [v for tr in fig.data for v in tr.y if v is not None and np.isfinite(v)]
+    bands = [x for lo, hi in dist["speed"] for x in (lo, hi)]
+    top = max(values + bands) + 0.5
+    bottom = min(values + [0.0] + ([-b for b in bands] if r.params.scenario == "collision" else [])) - 0.5
+    fig.update_yaxes(range=[bottom, top])
+    fig.update_layout(xaxis_title="time (s)", yaxis_title="velocity (world units / s)", height=380,
+                      margin=dict(l=40, r=10, t=30, b=40), legend=dict(orientation="h", y=-0.25))
+    return fig
+
+
+def sweep_figure(speeds, generated, dist: dict) -> go.Figure:
+    fig = go.Figure()
+    for lo, hi in dist["speed"]:
+        fig.add_vrect(x0=lo, x1=hi, fillcolor="green", opacity=0.1, line_width=0, annotation_text="training range")
+    fig.add_trace(go.Scatter(x=speeds, y=speeds, mode="lines", name="true speed (the law)", line=dict(color="black")))
+    fig.add_trace(go.Scatter(x=speeds, y=generated, mode="markers+lines", name="generated speed",
+                             marker=dict(size=9, color="red")))
+    fig.update_layout(xaxis_title="input speed (world units / s)", yaxis_title="speed in the generated video",
+                      height=400, margin=dict(l=40, r=10, t=30, b=40))
+    return fig
+
+
+def report_markdown(r: Rollout, dist: dict, labels: dict) -> str:
+    ref = paper_reference(r.params.scenario)
+    err = r.report.error
+    status = "**Out of distribution**: " + "; ".join(labels.values()) if labels else "**In distribution**"
+    err_text = f"{err:.3f}" if math.isfinite(err) else "n/a (the ball is out of view in every scored frame)"
+    lines = [status, "",
+             f"- velocity error of the generated video: **{err_text}** world units/s",
+             f"- parse floor of this scene (ground truth through the same parser): {r.gt_report.error:.3f}",
+             f"- paper, {r.params.scenario}: parse floor {ref['parse_floor']}"]
+    if "id_dit_s_30k" in ref:
+        lines.append(f"- paper, uniform motion: ID error {ref['id_dit_s_30k']} (DiT-S, 30K videos), "
+                     f"OOD error {ref['ood_dit_b']} (DiT-B)")
+    elif "ood" in ref:
+        lines.append(f"- paper, {r.params.scenario}: OOD error {ref['ood']}")
+    return "\n".join(lines)

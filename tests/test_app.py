@@ -1,0 +1,180 @@
+"""The app: its functions without a browser, the running server through gradio_client, a real browser."""
+
+import math
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from phydemo.demo import Demo, DemoError
+from phydemo.video import read_video
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def demo():
+    return Demo()
+
+
+def test_demo_run_returns_video_plot_and_report(demo):
+    res = demo.run("uniform", 2.5, 2.5, 1.0, 1.0, "red", "circle", 0, 4)
+    frames, codec = read_video(res.video_path)
+    assert codec == "h264" and len(frames) == 32
+    names = [t.name for t in res.figure.data]
+    assert any(n.startswith("ground truth") for n in names) and any(n.startswith("generated") for n in names)
+    assert "In distribution" in res.report and res.strip.ndim == 3
+    assert math.isfinite(res.rollout.report.error)
+
+
+def test_demo_labels_ood(demo):
+    assert "In distribution" in demo.ood_text("uniform", 2.5, 2.5, 1.0, 1.0, "red", "circle")
+    text = demo.ood_text("uniform", 5.5, 5.5, 1.0, 1.0, "red", "square")
+    assert "Out of distribution" in text and "speed=5.5 is 1.5 above" in text and "shape=square" in text
+    assert "Invalid request" in demo.ood_text("uniform", float("nan"), 1, 1, 1, "red", "circle")
+
+
+@pytest.mark.parametrize("args,msg", [
+    ((float("nan"), 1.0, "red", "circle", 0, 10), "speed"),
+    ((-1, 1.0, "red", "circle", 0, 10), "speed"),
+    ((1e300, 1.0, "red", "circle", 0, 10), "speed"),
+    (("fast", 1.0, "red", "circle", 0, 10), "speed"),
+    ((2.0, None, "red", "circle", 0, 10), "radius"),
+    ((2.0, 1.0, "pink", "circle", 0, 10), "color"),
+    ((2.0, 1.0, "red", "star", 0, 10), "shape"),
+    ((2.0, 1.0, ["red"], "circle", 0, 10), "color"),
+    ((2.0, 1.0, "red", "circle", 0, 10**9), "steps"),
+    ((2.0, 1.0, "red", "circle", 0.5, 10), "seed"),
+])
+def test_demo_rejects_bad_input(demo, args, msg):
+    speed, radius, color, shape, seed, steps = args
+    with pytest.raises(DemoError, match=msg):
+        demo.run("uniform", speed, speed, radius, radius, color, shape, seed, steps)
+
+
+def test_demo_sweep(demo):
+    fig = demo.sweep("uniform", 1.0, 5.0, 3, 1.0, "red", "circle", 0, 2)
+    gen = [t for t in fig.data if t.name == "generated speed"][0]
+    assert len(gen.x) == 3
+    with pytest.raises(DemoError, match="count"):
+        demo.sweep("uniform", 1.0, 5.0, 1000, 1.0, "red", "circle", 0, 2)
+
+
+# ---------------------------------------------------------------- the running server
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server():
+    port = _free_port()
+    env = dict(os.environ, GRADIO_SERVER_PORT=str(port), GRADIO_SERVER_NAME="127.0.0.1", HF_HUB_OFFLINE="1",
+               GRADIO_ANALYTICS_ENABLED="False")
+    proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.time() + 180
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError("app.py exited:\n" + proc.stdout.read())
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(1)
+    else:
+        proc.kill()
+        raise RuntimeError("app.py did not start in 180 s")
+    yield url
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+def _call(url, *args):
+    from gradio_client import Client
+
+    return Client(url, verbose=False).predict(*args, api_name="/run")
+
+
+GOOD = ("uniform", 2.5, 2.5, 1.0, 1.0, "red", "circle", 0, 4)
+
+
+def test_client_gets_h264_video_and_plot(server):
+    video, strip, plot, report = _call(server, *GOOD)
+    path = video["video"] if isinstance(video, dict) else video
+    frames, codec = read_video(path)
+    assert codec == "h264" and len(frames) == 32
+    import json
+
+    fig = json.loads(plot["plot"]) if isinstance(plot, dict) else plot
+    names = [t.get("name", "") for t in fig["data"]]
+    assert any(n.startswith("ground truth") for n in names) and any(n.startswith("generated") for n in names)
+    assert "velocity error" in report
+
+
+@pytest.mark.parametrize("bad", [
+    ("uniform", float("nan"), 1, 1, 1, "red", "circle", 0, 4),
+    ("uniform", -3, 1, 1, 1, "red", "circle", 0, 4),
+    ("uniform", 1e308, 1, 1, 1, "red", "circle", 0, 4),
+    ("uniform", "abc", 1, 1, 1, "red", "circle", 0, 4),
+    ("uniform", 2, 1, 1, 1, "pink", "circle", 0, 4),
+    ("uniform", 2, 1, 1, 1, "red", "star", 0, 4),
+    ("uniform", 2, 1, 1, 1, "red", "circle", 0, 10**9),
+    ("nope", 2, 1, 1, 1, "red", "circle", 0, 4),
+])
+def test_client_bad_input_gets_error_and_server_keeps_serving(server, bad):
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises((AppError, ValueError)):
+        _call(server, *bad)
+    video, *_ = _call(server, *GOOD)
+    assert read_video(video["video"] if isinstance(video, dict) else video)[1] == "h264"
+
+
+def test_twenty_concurrent_clients(server):
+    speeds = np.linspace(1.0, 4.0, 20)
+    with ThreadPoolExecutor(20) as pool:
+        results = list(pool.map(lambda v: _call(server, "uniform", float(v), 2.0, 1.0, 1.0, "red", "circle", 1, 2), speeds))
+    assert len(results) == 20
+    for v, (video, _, _, report) in zip(speeds, results):
+        frames, codec = read_video(video["video"] if isinstance(video, dict) else video)
+        assert codec == "h264" and len(frames) == 32
+        assert "In distribution" in report
+
+
+# ---------------------------------------------------------------- a real browser
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no chromium installed (.ci/run installs Debian's)")
+def test_browser_click_run_shows_video_and_plot(server, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"])
+        page = browser.new_page(viewport={"width": 1400, "height": 1100})
+        page.goto(server, wait_until="domcontentloaded")
+        page.locator("#run-button").click()
+        page.wait_for_selector("#rollout-video video", timeout=120_000)
+        page.wait_for_selector("#velocity-plot .js-plotly-plot, #velocity-plot .plot-container", timeout=120_000)
+        src = page.locator("#rollout-video video").get_attribute("src")
+        assert src and ".mp4" in src
+        shot = tmp_path / "screenshot.png"
+        page.screenshot(path=str(shot), full_page=True)
+        assert shot.stat().st_size > 10_000
+        if os.environ.get("PHYDEMO_SCREENSHOT"):
+            shutil.copy(shot, os.environ["PHYDEMO_SCREENSHOT"])
+        browser.close()
