@@ -41,3 +41,38 @@ def run_benchmark(checkpoint: str, steps: int = 10, batch: int = 16, repeats: in
             "ms_per_rollout_batch1": round(single * 1000, 1), "batch": batch,
             "ms_per_rollout_batched": round(batched * 1000 / batch, 1),
             "rollouts_per_s_batched": round(batch / batched, 2)}
+
+
+def parse_floor_table(n: int = 200, resolutions=(32, 64, 128), seed: int = 0) -> dict:
+    """Mean error of the parser on ground-truth renders (the best score any model can reach)."""
+    from .metrics import velocity_error
+    from .physics import simulate
+    from .render import render
+    from .scenes import SCENARIOS, sample_params
+
+    table = {}
+    for scenario in SCENARIOS:
+        rng = np.random.default_rng(seed)
+        trajs = [simulate(sample_params(scenario, "id_eval", rng)) for _ in range(n)]
+        table[scenario] = {res: round(float(np.nanmean([velocity_error(scenario, render(t, res), t).error for t in trajs])), 4)
+                           for res in resolutions}
+    return table
+
+
+def render_timing(resolution: int = 128, repeats: int = 20) -> dict:
+    """Wall time to render 32 frames of one ball at ``resolution``."""
+    from .physics import simulate
+    from .render import render
+    from .scenes import UniformParams
+
+    traj = simulate(UniformParams(3.0, 1.0).validate())
+    render(traj, resolution)
+    t = time.perf_counter()
+    for _ in range(repeats):
+        render(traj, resolution)
+    sim = time.perf_counter()
+    for _ in range(repeats):
+        simulate(UniformParams(3.0, 1.0).validate())
+    end = time.perf_counter()
+    return {"resolution": resolution, "frames": 32, "render_ms": round((sim - t) / repeats * 1000, 2),
+            "simulate_ms": round((end - sim) / repeats * 1000, 2)}

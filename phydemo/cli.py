@@ -180,9 +180,27 @@ def _generate(args) -> int:
 
 
 def _benchmark(args) -> int:
-    from .benchmark import run_benchmark
+    from .benchmark import render_timing, run_benchmark
 
-    print(json.dumps(run_benchmark(args.checkpoint, steps=args.steps, batch=args.batch, repeats=args.repeats), indent=2))
+    if args.world:
+        print(json.dumps([render_timing(r) for r in (32, 64, 128, 256)], indent=2))
+    else:
+        print(json.dumps(run_benchmark(args.checkpoint, steps=args.steps, batch=args.batch, repeats=args.repeats), indent=2))
+    return 0
+
+
+def _parse_floor(args) -> int:
+    from .benchmark import parse_floor_table
+
+    resolutions = tuple(int(r) for r in args.resolutions.split(","))
+    table = parse_floor_table(args.n, resolutions, args.seed)
+    if args.json:
+        print(json.dumps(table, indent=2))
+    else:
+        print("| scenario | " + " | ".join(f"{r}px" for r in resolutions) + " |")
+        print("|---|" + "---|" * len(resolutions))
+        for scenario, row in table.items():
+            print(f"| {scenario} | " + " | ".join(f"{row[r]:.4f}" for r in resolutions) + " |")
     return 0
 
 
@@ -244,7 +262,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--steps", type=int, default=10)
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--world", action="store_true", help="time simulation and rendering instead of sampling")
     p.set_defaults(func=_benchmark)
+
+    p = sub.add_parser("parse-floor", help="the parser's error on ground-truth renders, per scenario and resolution")
+    p.add_argument("--n", type=int, default=200)
+    p.add_argument("--resolutions", default="32,64,128")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_parse_floor)
     return parser
 
 
