@@ -27,15 +27,20 @@ def training_distribution(cfg) -> dict:
     """Machine-readable description of a training run's data distribution."""
     r = RANGES[cfg.scenario]
     kw = cfg.data_kwargs
-    speed = kw.get("speed_range") or [list(r.speed_id)]
-    radius = kw.get("radius_range") or [list(r.radius_id)]
-    colors = kw.get("colors") or (["red", "blue"] if cfg.scenario == "collision" else [kw.get("color") or "red"])
-    return {
+    combos = kw.get("combos") or [{}]
+
+    def union(key, default):
+        return sorted({tuple(map(float, iv)) for c in combos for iv in (c.get(key) or kw.get(key) or [default])})
+
+    colors = ["red", "blue"] if cfg.scenario == "collision" else \
+        sorted({c.get("color") or kw.get("color") or "red" for c in combos})
+    dist = {
         "scenario": cfg.scenario,
-        "speed": [list(map(float, iv)) for iv in speed],
-        "radius": [list(map(float, iv)) for iv in radius],
+        "speed": [list(iv) for iv in union("speed_range", r.speed_id)],
+        "radius": [list(iv) for iv in union("radius_range", r.radius_id)],
         "colors": colors,
-        "shapes": kw.get("shapes") or [kw.get("shape", "circle")],
+        "shapes": sorted({c.get("shape") or kw.get("shape") or "circle" for c in combos}),
+        "directions": list(kw.get("directions", [1])),
         "num_frames": 32,
         "cond_frames": 3,
         "resolution": cfg.resolution,
@@ -43,6 +48,9 @@ def training_distribution(cfg) -> dict:
         "ood_speed": [list(iv) for iv in r.speed_ood],
         "ood_radius": [list(iv) for iv in r.radius_ood],
     }
+    if kw.get("combos"):
+        dist["combos"] = kw["combos"]
+    return dist
 
 
 def write_training_distribution(folder: Path, cfg) -> None:

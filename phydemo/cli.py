@@ -204,6 +204,27 @@ def _parse_floor(args) -> int:
     return 0
 
 
+def _experiment(args) -> int:
+    from .checkpoint import load_pipeline
+    from .lab import EXPERIMENTS, run_experiment
+
+    if args.name not in EXPERIMENTS:
+        raise ParamError("experiment", args.name, "one of " + ", ".join(EXPERIMENTS))
+    if not 1 <= args.n <= 4096:
+        raise ParamError("n", args.n, "an integer in [1, 4096]")
+    pipe = load_pipeline(args.checkpoint or f"checkpoints/lab-{args.name}", device=_device())
+    pipe.set_progress_bar_config(disable=args.json)
+    summary, _ = run_experiment(args.name, pipe, n=args.n, seed=args.seed, steps=args.steps)
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        print(f"{summary['title']} (n={summary['n']})")
+        for outcome, count in summary["counts"].items():
+            print(f"  {outcome:<32}{count:>5}  {summary['percent'][outcome]:5.1f}%")
+        print(f"paper: {summary['paper']} (order found: {summary['paper_order']})")
+    return 0
+
+
 def _device() -> str:
     import torch
 
@@ -264,6 +285,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--world", action="store_true", help="time simulation and rendering instead of sampling")
     p.set_defaults(func=_benchmark)
+
+    p = sub.add_parser("experiment", help="mechanism lab: run a section-5 experiment and print its tally")
+    p.add_argument("name", help="case-set1, case-set2, color-shape or color-size")
+    p.add_argument("--checkpoint", default=None, help="default: checkpoints/lab-<name>")
+    p.add_argument("--n", type=int, default=64)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--steps", type=int, default=10)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_experiment)
 
     p = sub.add_parser("parse-floor", help="the parser's error on ground-truth renders, per scenario and resolution")
     p.add_argument("--n", type=int, default=200)

@@ -28,6 +28,9 @@ def ood_labels(dist: dict, params: SceneParams) -> dict[str, str]:
                 out[attr + suffix] = f"{attr}{suffix}={value:g} is {gap:.2g} {where} the training range {span}"
         if ball.color not in dist["colors"]:
             out["color" + suffix] = f"color{suffix}={ball.color} was never seen in training (seen: {', '.join(dist['colors'])})"
+        direction = 1 if ball.vx >= 0 else -1
+        if len(balls) == 1 and ball.vx != 0 and direction not in dist.get("directions", [1]):
+            out["direction" + suffix] = f"direction{suffix}={'right' if direction > 0 else 'left'} was never seen in training"
         if ball.shape not in dist["shapes"]:
             out["shape" + suffix] = f"shape{suffix}={ball.shape} was never seen in training (seen: {', '.join(dist['shapes'])})"
     return out

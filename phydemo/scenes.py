@@ -117,10 +117,13 @@ class UniformParams:
     y: float = 5.0
     color: str = "red"
     shape: str = "circle"
+    direction: int = 1  # +1 moves right, -1 moves left (the mirrored scene)
     scenario: Literal["uniform"] = "uniform"
 
     def validate(self) -> "UniformParams":
         _check_ball("", self.speed, self.radius, self.color, self.shape)
+        if self.direction not in (1, -1):
+            raise ParamError("direction", self.direction, "1 (right) or -1 (left)")
         _check_number("y", self.y, 0.0, WORLD_SIZE)
         _check_inside("y", self.y, self.radius)
         if self.x is not None:
@@ -130,10 +133,12 @@ class UniformParams:
 
     @property
     def start_x(self) -> float:
-        return float(self.radius if self.x is None else self.x)
+        if self.x is not None:
+            return float(self.x)
+        return float(self.radius if self.direction > 0 else WORLD_SIZE - self.radius)
 
     def balls(self) -> list[BallInit]:
-        return [BallInit(self.start_x, self.y, self.speed, 0.0, self.radius, self.color, self.shape)]
+        return [BallInit(self.start_x, self.y, self.direction * self.speed, 0.0, self.radius, self.color, self.shape)]
 
     @property
     def gravity(self) -> tuple[float, float]:
@@ -235,10 +240,6 @@ def make_params(scenario: str, **kwargs) -> SceneParams:
     return cls(**kwargs).validate()
 
 
-def params_to_dict(p: SceneParams) -> dict:
-    return asdict(p)
-
-
 # ---------------------------------------------------------------- sampling
 
 def in_ranges(value: float, intervals) -> bool:
@@ -264,9 +265,23 @@ def _speed_radius_sets(r: Ranges, split: str, level: str | None):
 def sample_params(scenario: str, split: str, rng: np.random.Generator, level: str | None = None,
                   color: str | None = None, shape: str = "circle",
                   speed_range: tuple[Interval, ...] | None = None,
-                  radius_range: tuple[Interval, ...] | None = None) -> SceneParams:
-    """Draw one scene of ``split`` in {train, id_eval, ood_eval} (OOD needs a ``level``)."""
+                  radius_range: tuple[Interval, ...] | None = None,
+                  directions: tuple[int, ...] = (1,), combos: tuple[dict, ...] | None = None) -> SceneParams:
+    """Draw one scene of ``split`` in {train, id_eval, ood_eval} (OOD needs a ``level``).
+
+    ``speed_range`` / ``radius_range`` replace the scenario's ranges; ``directions`` (uniform and
+    parabola) lists the allowed directions of motion, (1, -1) adds mirrored scenes; ``combos`` is a
+    list of attribute combinations (keys: color, shape, speed_range, radius_range), one drawn per scene.
+    """
     _check_choice("split", split, ("train", "id_eval", "ood_eval"))
+    if combos:
+        combo = dict(combos[int(rng.integers(len(combos)))])
+        color = combo.pop("color", color)
+        shape = combo.pop("shape", shape)
+        speed_range = combo.pop("speed_range", speed_range)
+        radius_range = combo.pop("radius_range", radius_range)
+        if combo:
+            raise ParamError("combos", sorted(combo), "keys among color, shape, speed_range, radius_range")
     speeds, radii = _speed_radius_sets(RANGES[scenario], split, level)
     speeds = speed_range or speeds
     radii = radius_range or radii
@@ -286,25 +301,12 @@ def sample_params(scenario: str, split: str, rng: np.random.Generator, level: st
     v, rad = _uniform_in(rng, speeds), _uniform_in(rng, radii)
     lo, hi = uniform_x_range(v, rad)
     x = float(rng.uniform(lo, hi))
+    direction = int(directions[int(rng.integers(len(directions)))]) if len(directions) > 1 else int(directions[0])
+    if direction < 0:
+        x = WORLD_SIZE - x  # the mirrored scene
+    cls = UniformParams if scenario == "uniform" else ParabolaParams
     if scenario == "uniform":
         y = float(rng.uniform(rad + 0.5, WORLD_SIZE - 0.5 - rad))
-        return UniformParams(v, rad, x, y, color or "red", shape).validate()
-    y = float(rng.uniform(8.5 - rad, 9.5 - rad))
-    return ParabolaParams(v, rad, x, y, color or "red", shape).validate()
-
-
-def classify(scenario: str, speeds, radii) -> dict[str, list[str]]:
-    """Which attributes of a request fall outside the ID ranges, with a human-readable reason."""
-    r = RANGES[scenario]
-    out: dict[str, list[str]] = {}
-    for i, v in enumerate(speeds):
-        if not in_ranges(v, (r.speed_id,)):
-            lo, hi = r.speed_id
-            out.setdefault("speed", []).append(f"speed{i + 1 if len(speeds) > 1 else ''}={v:g} is "
-                                               f"{(lo - v) if v < lo else (v - hi):.2g} {'below' if v < lo else 'above'} [{lo:g}, {hi:g}]")
-    for i, rad in enumerate(radii):
-        if not in_ranges(rad, (r.radius_id,)):
-            lo, hi = r.radius_id
-            out.setdefault("radius", []).append(f"radius{i + 1 if len(radii) > 1 else ''}={rad:g} is "
-                                                f"{(lo - rad) if rad < lo else (rad - hi):.2g} {'below' if rad < lo else 'above'} [{lo:g}, {hi:g}]")
-    return out
+    else:
+        y = float(rng.uniform(8.5 - rad, 9.5 - rad))
+    return cls(v, rad, x, y, color or "red", shape, direction).validate()

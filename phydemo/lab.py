@@ -1,0 +1,175 @@
+"""Mechanism lab: the paper's section-5 experiments (case matching, attribute priority) as presets.
+
+Each experiment names the training data of its checkpoint (``data_kwargs`` for ``sample_params``),
+the test scenes (combinations never seen in training) and how one generated video is tallied.
+Tallies look only at generated frames, so they are testable on hand-made frames.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .metrics import color_mask
+from .scenes import SceneParams, UniformParams
+from .world import FRAME_DT, NUM_COND_FRAMES, WORLD_SIZE
+
+SIZE_SPLIT = 1.05  # colour/size experiment: radii below are "small", above "large"
+
+
+@dataclass(frozen=True)
+class Experiment:
+    name: str
+    title: str
+    data_kwargs: dict  # the training distribution (arguments of sample_params)
+    tests: tuple[dict, ...]  # test combinations: color, shape, speed_range, radius_range, directions
+    paper: str  # what the paper found
+    outcomes: tuple[str, ...] = field(default=())
+
+    def test_scenes(self, n: int, seed: int = 0) -> list[SceneParams]:
+        """``n`` test scenes, spread evenly over the test combinations."""
+        rng = np.random.default_rng(seed)
+        scenes = []
+        for i in range(n):
+            t = self.tests[i % len(self.tests)]
+            v = rng.uniform(*t.get("speed_range", (1.0, 4.0)))
+            r = rng.uniform(*t.get("radius_range", (0.7, 1.4)))
+            x = r + rng.uniform(0, 1.0)
+            y = rng.uniform(r + 0.5, WORLD_SIZE - 0.5 - r)
+            scenes.append(UniformParams(float(v), float(r), float(x), float(y), t.get("color", "red"),
+                                        t.get("shape", "circle")).validate())
+        return scenes
+
+
+EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in [
+    Experiment(
+        "case-set1", "Case matching, Set-1: trained on left-to-right motion with v in [2.5, 4.0]",
+        {"speed_range": [[2.5, 4.0]]},
+        ({"speed_range": (1.0, 2.5)},),
+        "Set-1 generates speeds pulled up into the training range [2.5, 4.0].",
+        ("follows the law", "pulled into the training range", "direction flipped", "other"),
+    ),
+    Experiment(
+        "case-set2", "Case matching, Set-2: trained on both directions with v in [2.5, 4.0]",
+        {"speed_range": [[2.5, 4.0]], "directions": [1, -1]},
+        ({"speed_range": (1.0, 2.5)},),
+        "Set-2 sometimes reverses the direction: the model imitates the nearest training case.",
+        ("follows the law", "pulled into the training range", "direction flipped", "other"),
+    ),
+    Experiment(
+        "color-shape", "Attribute priority, colour vs shape: trained on red circles and blue squares",
+        {"combos": [{"color": "red", "shape": "circle"}, {"color": "blue", "shape": "square"}]},
+        ({"color": "red", "shape": "square"}, {"color": "blue", "shape": "circle"}),
+        "Colour > shape: a red square turns into a red ball.",
+        ("kept colour", "kept shape", "kept both", "kept neither"),
+    ),
+    Experiment(
+        "color-size", "Attribute priority, colour vs size: trained on small red and large blue balls",
+        {"combos": [{"color": "red", "radius_range": [[0.7, 1.05]]}, {"color": "blue", "radius_range": [[1.05, 1.4]]}]},
+        ({"color": "red", "radius_range": (1.05, 1.4)}, {"color": "blue", "radius_range": (0.7, 1.05)}),
+        "Colour > size: the generated ball keeps its colour and takes the size of its colour's training case.",
+        ("kept colour", "kept size", "kept both", "kept neither"),
+    ),
+]}
+PAPER_ORDER = "colour > size > velocity > shape"
+
+
+def dominant_color(frames: np.ndarray, candidates=("red", "blue")) -> str | None:
+    """The candidate colour with the most pixels over ``frames`` (None if none is present)."""
+    counts = {c: int(color_mask(frames, c).sum()) for c in candidates}
+    best = max(counts, key=counts.get)
+    return best if counts[best] else None
+
+
+def object_shape(frames: np.ndarray, color: str) -> str | None:
+    """circle or square from the mask's fill of its bounding box (pi/4 vs 1), median over frames."""
+    fills = []
+    for m in color_mask(frames, color):
+        rows, cols = np.nonzero(m)
+        if len(rows) < 4:
+            continue
+        box = (rows.max() - rows.min() + 1) * (cols.max() - cols.min() + 1)
+        fills.append(len(rows) / box)
+    if not fills:
+        return None
+    return "square" if np.median(fills) > 0.9 else "circle"
+
+
+def object_radius(frames: np.ndarray, color: str, resolution: int) -> float:
+    """sqrt(area / pi) in world units, median over frames where the object is present."""
+    areas = color_mask(frames, color).sum(axis=(1, 2))
+    areas = areas[areas > 0]
+    return float(np.sqrt(np.median(areas) / np.pi) * WORLD_SIZE / resolution) if len(areas) else float("nan")
+
+
+def mean_velocity(frames: np.ndarray, color: str, resolution: int) -> float:
+    """Mean x-velocity of the object's centroid over consecutive frames where it is present."""
+    m = color_mask(frames, color)
+    area = m.sum(axis=(1, 2))
+    cols = (np.arange(m.shape[2]) + 0.5)[None, None, :]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        x = (m * cols).sum(axis=(1, 2)) / area * WORLD_SIZE / resolution
+    v = np.diff(x) / FRAME_DT
+    return float(np.nanmean(v)) if np.isfinite(v).any() else float("nan")
+
+
+def tally_case(generated: np.ndarray, params: UniformParams, train_speed=(2.5, 4.0), tol: float = 0.25) -> str:
+    """Case matching outcome of one generated video (only the generated frames are read)."""
+    frames = generated[NUM_COND_FRAMES:]
+    v = mean_velocity(frames, params.color, generated.shape[1])
+    true = params.direction * params.speed
+    if not np.isfinite(v):
+        return "other"
+    if v * true < 0 and abs(v) > tol:
+        return "direction flipped"
+    if abs(v - true) <= tol:
+        return "follows the law"
+    if abs(v) >= train_speed[0] - tol:
+        return "pulled into the training range"
+    return "other"
+
+
+def tally_attributes(generated: np.ndarray, params: UniformParams, attribute: str) -> str:
+    """Which of (colour, ``attribute``) the generated object kept; attribute is shape or size."""
+    frames = generated[NUM_COND_FRAMES:]
+    color = dominant_color(frames)
+    if color is None:
+        return "kept neither"
+    kept_color = color == params.color
+    if attribute == "shape":
+        kept_other = object_shape(frames, color) == params.shape
+    else:
+        big = object_radius(frames, color, generated.shape[1]) > SIZE_SPLIT
+        kept_other = big == (params.radius > SIZE_SPLIT)
+    return {(True, False): "kept colour", (False, True): f"kept {attribute}", (True, True): "kept both",
+            (False, False): "kept neither"}[(kept_color, kept_other)]
+
+
+def tally(experiment: Experiment, generated: np.ndarray, params: UniformParams) -> str:
+    if experiment.name.startswith("case"):
+        lo = experiment.data_kwargs["speed_range"][0][0]
+        hi = experiment.data_kwargs["speed_range"][0][1]
+        return tally_case(generated, params, (lo, hi))
+    return tally_attributes(generated, params, "shape" if experiment.name == "color-shape" else "size")
+
+
+def summarize(experiment: Experiment, outcomes: list[str]) -> dict:
+    counts = Counter(outcomes)
+    n = len(outcomes)
+    return {"experiment": experiment.name, "title": experiment.title, "n": n, "paper": experiment.paper,
+            "paper_order": PAPER_ORDER,
+            "counts": {o: counts.get(o, 0) for o in experiment.outcomes},
+            "percent": {o: round(100 * counts.get(o, 0) / max(n, 1), 1) for o in experiment.outcomes}}
+
+
+def run_experiment(name: str, pipe, n: int = 64, seed: int = 0, steps: int = 10) -> tuple[dict, list]:
+    """Generate ``n`` test rollouts with a lab checkpoint and tally them."""
+    from .rollout import run_rollouts
+
+    if name not in EXPERIMENTS:
+        raise ValueError(f"unknown experiment {name!r}; one of {', '.join(EXPERIMENTS)}")
+    exp = EXPERIMENTS[name]
+    rollouts = run_rollouts(pipe, exp.test_scenes(n, seed), seed=seed, steps=steps)
+    return summarize(exp, [tally(exp, r.generated, r.params) for r in rollouts]), rollouts

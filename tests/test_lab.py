@@ -1,0 +1,79 @@
+import numpy as np
+import pytest
+
+from phydemo.cli import main
+from phydemo.lab import EXPERIMENTS, summarize, tally, tally_attributes, tally_case
+from phydemo.render import render_positions
+from phydemo.scenes import UniformParams, sample_params
+from phydemo.train import TrainConfig
+
+T = np.arange(32) * 0.1
+
+
+def moving(color, shape, radius, vx, x0=2.0, y=5.0, res=32):
+    pos = np.stack([x0 + vx * T, np.full(32, y)], axis=-1)[:, None]
+    return render_positions(pos, None, [radius], [color], [shape], res)
+
+
+def _in(value, interval):
+    lo, hi = interval
+    return lo < value < hi  # shared end points have measure zero
+
+
+@pytest.mark.parametrize("name", list(EXPERIMENTS))
+def test_training_split_never_contains_a_test_combination(name):
+    exp = EXPERIMENTS[name]
+    cfg = TrainConfig.from_yaml(f"configs/lab-{name}.yaml")
+    assert cfg.data_kwargs == exp.data_kwargs  # the shipped config trains what the lab tests against
+    rng = np.random.default_rng(0)
+    for _ in range(400):
+        p = sample_params("uniform", "train", rng, **cfg.data_kwargs)
+        for t in exp.tests:
+            hit = all([
+                t.get("color", p.color) == p.color,
+                t.get("shape", p.shape) == p.shape,
+                _in(p.speed, t["speed_range"]) if "speed_range" in t and p.direction == 1 else "speed_range" not in t,
+                _in(p.radius, t["radius_range"]) if "radius_range" in t else True,
+            ])
+            assert not hit, (p, t)
+    # and the test scenes are exactly the held-out combinations
+    for p in exp.test_scenes(8):
+        assert any(t.get("color", p.color) == p.color and t.get("shape", p.shape) == p.shape for t in exp.tests)
+
+
+def test_case_matching_set2_trains_both_directions():
+    rng = np.random.default_rng(0)
+    dirs = {sample_params("uniform", "train", rng, **EXPERIMENTS["case-set2"].data_kwargs).direction for _ in range(50)}
+    assert dirs == {1, -1}
+
+
+def test_tally_case_on_hand_made_frames():
+    p = UniformParams(1.5, 1.0, x=2.0).validate()
+    assert tally_case(moving("red", "circle", 1.0, 1.5), p) == "follows the law"
+    assert tally_case(moving("red", "circle", 1.0, 3.0), p) == "pulled into the training range"
+    assert tally_case(moving("red", "circle", 1.0, -2.0, x0=8.0), p) == "direction flipped"
+    assert tally_case(np.full((32, 32, 32, 3), 255, np.uint8), p) == "other"
+
+
+def test_tally_attributes_on_hand_made_frames():
+    red_square = UniformParams(2.0, 1.2, x=2.0, color="red", shape="square").validate()
+    assert tally_attributes(moving("red", "circle", 1.2, 2.0), red_square, "shape") == "kept colour"
+    assert tally_attributes(moving("blue", "square", 1.2, 2.0), red_square, "shape") == "kept shape"
+    assert tally_attributes(moving("red", "square", 1.2, 2.0), red_square, "shape") == "kept both"
+    assert tally_attributes(moving("blue", "circle", 1.2, 2.0), red_square, "shape") == "kept neither"
+    big_red = UniformParams(2.0, 1.3, x=2.0, color="red").validate()
+    assert tally_attributes(moving("red", "circle", 0.8, 2.0), big_red, "size") == "kept colour"
+    assert tally_attributes(moving("blue", "circle", 1.3, 2.0), big_red, "size") == "kept size"
+
+
+def test_summary_percentages():
+    exp = EXPERIMENTS["color-shape"]
+    s = summarize(exp, ["kept colour"] * 3 + ["kept shape"])
+    assert s["counts"]["kept colour"] == 3 and s["percent"]["kept colour"] == 75.0 and s["percent"]["kept both"] == 0
+    assert "colour > size > velocity > shape" == s["paper_order"]
+
+
+def test_experiment_cli_bad_input(capsys):
+    assert main(["experiment", "nope"]) == 2
+    assert "experiment" in capsys.readouterr().err
+    assert main(["experiment", "color-shape", "--checkpoint", "/nonexistent"]) == 2
