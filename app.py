@@ -40,6 +40,14 @@ def sweep(name, speed_min, speed_max, count, radius, color, shape, seed, steps):
         raise gr.Error(str(e))
 
 
+@gpu
+def lab(experiment, n, seed, steps):
+    try:
+        return demo_models.lab(experiment, n, seed, steps)
+    except DemoError as e:
+        raise gr.Error(str(e))
+
+
 def label(name, speed, speed2, radius, radius2, color, shape):
     return demo_models.ood_text(name, speed, speed2, radius, radius2, color, shape)
 
@@ -101,6 +109,18 @@ with gr.Blocks(title="phydemo: has a video model learned physics?") as app:
         s_go = gr.Button("Sweep", variant="primary", elem_id="sweep-button")
         s_plot = gr.Plot(label="generated vs true speed")
         s_go.click(sweep, [ckpt, s_min, s_max, s_count, radius, color, shape, seed, steps], s_plot, api_name="sweep")
+
+    if demo_models.lab_experiments:
+        with gr.Tab("Lab"):
+            gr.Markdown("The paper's section-5 mechanism experiments: each checkpoint was trained on a restricted set "
+                        "of cases and is tested on combinations it never saw. Which attribute does it keep?")
+            with gr.Row():
+                l_exp = gr.Dropdown(demo_models.lab_experiments, value=demo_models.lab_experiments[0], label="experiment")
+                l_n = gr.Slider(1, MAX_SWEEP, value=16, step=1, label="batch size")
+            l_go = gr.Button("Run experiment", variant="primary", elem_id="lab-button")
+            l_tally = gr.Markdown()
+            l_grid = gr.Image(label="generated rollouts (every 4th frame)", type="numpy")
+            l_go.click(lab, [l_exp, l_n, seed, steps], [l_grid, l_tally], api_name="lab")
 
 app.queue(default_concurrency_limit=1, max_size=64)
 

@@ -130,6 +130,33 @@ class Demo:
         return sweep_figure(speeds, [generated_speed(r) for r in rollouts], dist)
 
 
+    # ------------------------------------------------------------ mechanism lab
+
+    @property
+    def lab_experiments(self) -> list[str]:
+        """Lab experiments whose checkpoint (``lab-<name>``) is shipped."""
+        from .lab import EXPERIMENTS
+
+        return [e for e in EXPERIMENTS if f"lab-{e}" in self.pipes]
+
+    def lab(self, experiment, n, seed, steps) -> tuple[np.ndarray, str]:
+        """Run a lab experiment: a grid of generated rollouts (frame strips) and the tally as markdown."""
+        from .lab import EXPERIMENTS, run_experiment
+
+        if experiment not in self.lab_experiments:
+            raise DemoError(f"unknown experiment {experiment!r}; available: {', '.join(self.lab_experiments) or 'none'}")
+        n, seed, steps = _int("n", n, 1, MAX_SWEEP), _int("seed", seed, 0, 2**31 - 1), _int("steps", steps, 1, MAX_STEPS)
+        with self._lock:
+            summary, rollouts = run_experiment(experiment, self.pipes[f"lab-{experiment}"], n=n, seed=seed, steps=steps)
+        rows = [frame_strip(r.generated, every=4, size=64) for r in rollouts[:12]]
+        sep = np.full((4, rows[0].shape[1], 3), 160, np.uint8)
+        grid = np.concatenate([x for row in rows for x in (row, sep)][:-1], axis=0)
+        lines = [f"**{summary['title']}**, n = {summary['n']}", "", "| outcome | count | % |", "|---|---|---|"]
+        lines += [f"| {o} | {c} | {summary['percent'][o]:.1f} |" for o, c in summary["counts"].items()]
+        lines += ["", f"Paper: {EXPERIMENTS[experiment].paper} Order found: {summary['paper_order']}."]
+        return grid, "\n".join(lines)
+
+
 def _num(name, value) -> float:
     if isinstance(value, bool):
         raise DemoError(f"invalid {name}={value!r}: allowed a number")

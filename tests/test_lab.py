@@ -77,3 +77,27 @@ def test_experiment_cli_bad_input(capsys):
     assert main(["experiment", "nope"]) == 2
     assert "experiment" in capsys.readouterr().err
     assert main(["experiment", "color-shape", "--checkpoint", "/nonexistent"]) == 2
+
+
+def test_demo_lab_tab_logic(tmp_path):
+    """The Lab's logic on a tiny untrained lab checkpoint: a grid of rollouts and a tally over the batch."""
+    import torch
+
+    from phydemo.demo import Demo, DemoError
+    from phydemo.models import VideoDiT
+    from phydemo.train import save_checkpoint
+
+    cfg = TrainConfig.from_yaml("configs/lab-color-shape.yaml")
+    cfg.model = dict(patch_size=8, patch_size_t=4, hidden_size=32, depth=1, num_heads=2)
+    torch.manual_seed(0)
+    save_checkpoint(tmp_path / "lab-color-shape", VideoDiT(num_frames=32, sample_size=32, **cfg.model), cfg)
+    demo = Demo(tmp_path)
+    assert demo.lab_experiments == ["color-shape"]
+    grid, text = demo.lab("color-shape", 4, 0, 2)
+    assert grid.ndim == 3 and "kept colour" in text
+    counts = [int(line.split("|")[2]) for line in text.splitlines() if line.startswith("| kept")]
+    assert sum(counts) == 4
+    with pytest.raises(DemoError):
+        demo.lab("case-set1", 4, 0, 2)
+    with pytest.raises(DemoError, match="n="):
+        demo.lab("color-shape", 10**6, 0, 2)
