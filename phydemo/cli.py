@@ -136,6 +136,10 @@ def _evaluate(args) -> int:
     res = evaluate_pipeline(pipe, pipe.training_distribution["scenario"], n=args.n, steps=args.steps, levels=levels,
                             batch_size=args.batch_size, progress=not args.json)
     res["checkpoint"] = str(args.checkpoint)
+    if args.card:
+        from .model_card import write_model_card
+
+        write_model_card(args.checkpoint, res)
     if args.json:
         print(json.dumps(res, indent=2))
     else:
@@ -266,6 +270,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--levels", default=None, help="comma-separated OOD levels (v,r,vr)")
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--json", action="store_true")
+    p.add_argument("--card", action="store_true", help="write eval.json and the model card README.md into the folder")
     p.set_defaults(func=_evaluate)
 
     p = sub.add_parser("generate", help="ground truth | generated side by side for one scene")

@@ -1,0 +1,53 @@
+"""The model card (README.md) of a checkpoint folder, written from its config and measured table."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import yaml
+
+from .rollout import paper_reference
+
+
+def write_model_card(folder: str | Path, results: dict, benchmark: dict | None = None) -> Path:
+    folder = Path(folder)
+    cfg = yaml.safe_load((folder / "train_config.yaml").read_text())
+    state = json.loads((folder / "train_state.json").read_text()) if (folder / "train_state.json").exists() else {}
+    dist = json.loads((folder / "training_distribution.json").read_text())
+    (folder / "eval.json").write_text(json.dumps(results, indent=2))
+    ref = paper_reference(results["scenario"])
+    m = cfg["model"]
+    rows = [f"| ID | {results['id']['error']:.4f} | {results['id']['error_median']:.4f} | "
+            f"{results['id']['parse_floor']:.4f} | {results['id']['clean_fraction']:.2f} |"]
+    for level, r in results.get("ood", {}).items():
+        rows.append(f"| OOD ({ {'v': 'speed', 'r': 'radius', 'vr': 'speed and radius'}[level] }) | {r['error']:.4f} | "
+                    f"{r['error_median']:.4f} | {r['parse_floor']:.4f} | {r['clean_fraction']:.2f} |")
+    text = f"""# {folder.name}: frame-conditioned video DiT, {results['scenario']}
+
+Trained by phydemo (the paper released no weights). Sees the first 3 frames, generates the other 29.
+
+- Data: {cfg['train_size']} simulated videos (`python -m phydemo data`, seed {cfg['data_seed']}), {cfg['resolution']}x{cfg['resolution']} px,
+  32 frames, speed {dist['speed']}, radius {dist['radius']}, colours {dist['colors']}, shapes {dist['shapes']}.
+- Model: `VideoDiT`, pixel space, patch {m.get('patch_size_t')}x{m.get('patch_size')}x{m.get('patch_size')} (t x h x w), width {m.get('hidden_size')},
+  depth {m.get('depth')}, {m.get('num_heads')} heads, adaLN-Zero, x-prediction, rectified flow; weights stored in fp16.
+- Training: {state.get('step', '?')} steps of batch {cfg['batch_size']}, AdamW lr {cfg['lr']}, EMA {cfg['ema_decay']},
+  {state.get('elapsed_min', 0):.0f} minutes on 2 CPU cores (no GPU).
+- Reproduce: `python -m phydemo train --config configs/{cfg['name']}.yaml`, then copy `runs/{cfg['name']}/checkpoint` here.
+
+## Measured (`python -m phydemo evaluate --checkpoint checkpoints/{folder.name} --n {results['n']} --steps {results['steps']} --card`)
+
+Velocity error in world units / s, {results['n']} videos per row, {results['steps']} sampling steps; "clean" is the share
+of rollouts showing one clean ball (a single blob of the right area) in every scored frame.
+
+| set | mean error | median | parse floor | clean |
+|---|---|---|---|---|
+{chr(10).join(rows)}
+
+Paper ({results['scenario']}): {', '.join(f'{k} {v}' for k, v in ref.items())}.
+"""
+    if benchmark:
+        text += f"\nSampling speed: {benchmark}\n"
+    path = folder / "README.md"
+    path.write_text(text)
+    return path
