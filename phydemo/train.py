@@ -129,7 +129,7 @@ def train(cfg: TrainConfig) -> Path:
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=0.0, betas=(0.9, 0.99))
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / max(1, cfg.warmup_steps)))
     ema = EMAModel(model.parameters(), decay=cfg.ema_decay)
-    step = 0
+    step, elapsed_before = 0, 0.0
     state_path = run_dir / "state.pt"
     if state_path.exists():  # resume: weights-only load of our own tensors (no pickled objects)
         state = torch.load(state_path, map_location="cpu", weights_only=True)
@@ -138,6 +138,7 @@ def train(cfg: TrainConfig) -> Path:
         sched.load_state_dict(state["sched"])
         ema.load_state_dict(state["ema"])
         step = int(state["step"])
+        elapsed_before = float(state.get("elapsed_s", 0.0))
     model, opt, sched = accelerator.prepare(model, opt, sched)
     ema.to(accelerator.device)
     rng = np.random.default_rng([cfg.seed, step, accelerator.process_index])
@@ -174,11 +175,12 @@ def train(cfg: TrainConfig) -> Path:
             if step % cfg.ckpt_every == 0 or step == cfg.max_steps or out_of_time:
                 raw = accelerator.unwrap_model(model)
                 tmp = state_path.with_suffix(".tmp")
+                elapsed = elapsed_before + time.time() - t_start  # over all resumed sessions
                 torch.save({"model": raw.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
-                            "ema": ema.state_dict(), "step": step}, tmp)
+                            "ema": ema.state_dict(), "step": step, "elapsed_s": elapsed}, tmp)
                 tmp.replace(state_path)
                 save_checkpoint(run_dir / "checkpoint", ema_model(raw, ema), cfg,
-                                {"step": step, "elapsed_min": (time.time() - t_start) / 60})
+                                {"step": step, "elapsed_min": elapsed / 60})
         if out_of_time:
             break
     return run_dir / "checkpoint"

@@ -125,3 +125,22 @@ def test_checkpoint_errors_name_the_file(tmp_path):
     (folder / "training_distribution.json").unlink()
     with pytest.raises(CheckpointError, match="training_distribution.json"):
         load_pipeline(folder)
+
+
+def test_training_run_checkpoints_and_resumes(tmp_path):
+    from phydemo.train import train
+
+    cfg = TrainConfig(name="tiny", train_size=8, resolution=16, batch_size=4, max_steps=2, warmup_steps=1,
+                      model={k: v for k, v in TINY.items() if k not in ("num_frames", "sample_size")},
+                      log_every=1, ckpt_every=2, eval_every=100, eval_n=2, eval_steps=1,
+                      output_dir=str(tmp_path / "runs"), data_dir=str(tmp_path / "data"))
+    folder = train(cfg)
+    assert json.loads((folder / "train_state.json").read_text())["step"] == 2
+    pipe = load_pipeline(folder)
+    assert pipe.transformer.dtype == torch.float32  # loaded for compute; stored as fp16
+    cfg.max_steps = 4
+    train(cfg)  # resumes from runs/tiny/state.pt
+    log = [json.loads(line) for line in (tmp_path / "runs/tiny/log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in log if "loss" in r] == [1, 2, 3, 4]
+    assert "id_error" in log[-1]  # the final step is evaluated with the paper's metric
+    assert json.loads((folder / "train_state.json").read_text())["step"] == 4
