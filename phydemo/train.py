@@ -40,6 +40,8 @@ class TrainConfig:
     warmup_steps: int = 200
     max_steps: int = 5000
     max_minutes: float = 0.0  # stop (and save) after this wall time; 0 = no limit
+    high_noise_fraction: float = 0.0  # share of each batch trained at t = 1 (pure noise: conditioning only)
+    high_noise_from_step: int = 0  # ... from this step on (a curriculum; 0 = from the start)
     ema_decay: float = 0.999
     grad_clip: float = 1.0
     seed: int = 0
@@ -82,11 +84,18 @@ def load_or_build_training_set(cfg: TrainConfig) -> datamod.VideoSet:
     return videos
 
 
-def flow_matching_loss(model: VideoDiT, x0: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+def flow_matching_loss(model: VideoDiT, x0: torch.Tensor, generator: torch.Generator,
+                       high_noise_fraction: float = 0.0) -> torch.Tensor:
     """Rectified-flow loss on the frames to generate: x_t = (1 - t) x0 + t eps; the target is the
-    clean video for x-prediction models and the velocity eps - x0 for flow-prediction ones."""
+    clean video for x-prediction models and the velocity eps - x0 for flow-prediction ones.
+
+    t is uniform, except that a ``high_noise_fraction`` of the batch is set to t = 1, where the noisy
+    video carries no information and the future must come from the conditioning frames alone: the
+    part of the task that is physics, and the one that decides the first sampling step.
+    """
     b = x0.shape[0]
-    t = torch.rand(b, generator=generator, device="cpu").to(x0.device)
+    t = torch.rand(b, generator=generator, device="cpu")
+    t = torch.where(torch.rand(b, generator=generator) < high_noise_fraction, torch.ones_like(t), t).to(x0.device)
     noise = torch.randn(x0.shape, generator=generator, device="cpu").to(x0.device)
     tt = t.view(b, 1, 1, 1, 1)
     xt = (1 - tt) * x0 + tt * noise
@@ -148,7 +157,8 @@ def train(cfg: TrainConfig) -> Path:
         idx = np.sort(rng.choice(len(frames), cfg.batch_size, replace=False))
         x0 = datamod.to_model_space(frames[idx]).to(accelerator.device)
         with accelerator.autocast():
-            loss = flow_matching_loss(model, x0, gen)
+            p_high = cfg.high_noise_fraction if step >= cfg.high_noise_from_step else 0.0
+            loss = flow_matching_loss(model, x0, gen, p_high)
         accelerator.backward(loss)
         if cfg.grad_clip:
             accelerator.clip_grad_norm_(model.parameters(), cfg.grad_clip)
