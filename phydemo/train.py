@@ -38,6 +38,7 @@ class TrainConfig:
     batch_size: int = 32
     lr: float = 3e-4
     warmup_steps: int = 200
+    decay_steps: int = 0  # warmup-stable-decay: the lr falls linearly to 0 over the last decay_steps
     max_steps: int = 5000
     max_minutes: float = 0.0  # stop (and save) after this wall time; 0 = no limit
     high_noise_fraction: float = 0.0  # share of each batch trained at t = 1 (pure noise: conditioning only)
@@ -106,6 +107,13 @@ def flow_matching_loss(model: VideoDiT, x0: torch.Tensor, generator: torch.Gener
     return err[:, :, NUM_COND_FRAMES:].mean()
 
 
+def lr_factor(step: int, cfg: TrainConfig) -> float:
+    """Warmup-stable-decay: linear warmup, constant, then linear decay to 0 at ``max_steps``."""
+    warm = min(1.0, (step + 1) / max(1, cfg.warmup_steps))
+    decay = min(1.0, max(0.0, cfg.max_steps - step) / cfg.decay_steps) if cfg.decay_steps else 1.0
+    return warm * decay
+
+
 def make_scheduler() -> FlowMatchEulerDiscreteScheduler:
     return FlowMatchEulerDiscreteScheduler(num_train_timesteps=1000, shift=1.0)
 
@@ -136,7 +144,7 @@ def train(cfg: TrainConfig) -> Path:
 
     model = VideoDiT(num_frames=NUM_FRAMES, sample_size=cfg.resolution, **cfg.model)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=0.0, betas=(0.9, 0.99))
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / max(1, cfg.warmup_steps)))
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor(s, cfg))
     ema = EMAModel(model.parameters(), decay=cfg.ema_decay)
     step, elapsed_before = 0, 0.0
     state_path = run_dir / "state.pt"
