@@ -113,8 +113,8 @@ class UniformParams:
 
     speed: float = 2.5
     radius: float = 1.0
-    x: float | None = None  # None: left edge of the protocol's start range
-    y: float = 5.0
+    x: float | None = None  # None: at the edge the ball starts from (left, or right if direction = -1)
+    y: float | None = None  # None: 5 (uniform), 9 - radius (parabola: the middle of the protocol's start band)
     color: str = "red"
     shape: str = "circle"
     direction: int = 1  # +1 moves right, -1 moves left (the mirrored scene)
@@ -124,8 +124,9 @@ class UniformParams:
         _check_ball("", self.speed, self.radius, self.color, self.shape)
         if self.direction not in (1, -1):
             raise ParamError("direction", self.direction, "1 (right) or -1 (left)")
-        _check_number("y", self.y, 0.0, WORLD_SIZE)
-        _check_inside("y", self.y, self.radius)
+        if self.y is not None:
+            _check_number("y", self.y, 0.0, WORLD_SIZE)
+        _check_inside("y", self.start_y, self.radius)
         if self.x is not None:
             _check_number("x", self.x, 0.0, WORLD_SIZE)
             _check_inside("x", self.x, self.radius)
@@ -137,8 +138,12 @@ class UniformParams:
             return float(self.x)
         return float(self.radius if self.direction > 0 else WORLD_SIZE - self.radius)
 
+    @property
+    def start_y(self) -> float:
+        return float(self.y) if self.y is not None else 5.0
+
     def balls(self) -> list[BallInit]:
-        return [BallInit(self.start_x, self.y, self.direction * self.speed, 0.0, self.radius, self.color, self.shape)]
+        return [BallInit(self.start_x, self.start_y, self.direction * self.speed, 0.0, self.radius, self.color, self.shape)]
 
     @property
     def gravity(self) -> tuple[float, float]:
@@ -149,8 +154,11 @@ class UniformParams:
 class ParabolaParams(UniformParams):
     """One ball thrown horizontally under gravity (0, -2.5), no floor."""
 
-    y: float = 8.5
     scenario: Literal["parabola"] = "parabola"
+
+    @property
+    def start_y(self) -> float:
+        return float(self.y) if self.y is not None else 9.0 - self.radius
 
     @property
     def gravity(self) -> tuple[float, float]:
@@ -179,6 +187,9 @@ class CollisionParams:
     def validate(self) -> "CollisionParams":
         _check_ball("1", self.speed1, self.radius1, self.color1, self.shape1)
         _check_ball("2", self.speed2, self.radius2, self.color2, self.shape2)
+        if (self.x1 is None) != (self.x2 is None):
+            missing = "x2" if self.x2 is None else "x1"
+            raise ParamError(missing, None, "a position as well: give both x1 and x2, or neither")
         if self.color1 == self.color2:
             raise ParamError("color2", self.color2, f"a colour other than color1={self.color1!r}")
         _check_number("y", self.y, 0.0, WORLD_SIZE)

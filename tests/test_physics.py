@@ -100,3 +100,21 @@ def test_collision_sampling_meets_in_view():
         k = np.flatnonzero(np.abs(np.diff(vx[:, 0])) > 1e-6)
         assert len(k) >= 1 and 0 < k[0] < traj.num_frames - 1
         assert traj.positions[0, 0, 0] >= p.radius1 - 1e-9 and traj.positions[0, 1, 0] <= 10 - p.radius2 + 1e-9
+
+
+def test_defaults_are_valid_for_every_radius_and_scenario():
+    from phydemo.scenes import RADIUS_LIMIT, make_params
+
+    for scenario in ("uniform", "parabola", "collision"):
+        for r in RADIUS_LIMIT:
+            kw = {"radius1": r, "radius2": r} if scenario == "collision" else {"radius": r}
+            p = make_params(scenario, **kw)
+            for b in p.balls():
+                assert b.radius <= b.x <= 10 - b.radius and b.radius <= b.y <= 10 - b.radius
+
+
+def test_collision_needs_both_positions_or_neither():
+    from phydemo.scenes import ParamError
+
+    with pytest.raises(ParamError, match="x2"):
+        CollisionParams(x1=2.0).validate()
