@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .metrics import color_mask
+from .metrics import color_mask, parse
 from .scenes import SceneParams, UniformParams
 from .world import FRAME_DT, NUM_COND_FRAMES, WORLD_SIZE
 
@@ -97,28 +97,22 @@ def object_shape(frames: np.ndarray, color: str) -> str | None:
     return "square" if np.median(fills) > 0.9 else "circle"
 
 
-def object_radius(frames: np.ndarray, color: str, resolution: int) -> float:
-    """sqrt(area / pi) in world units, median over frames where the object is present."""
-    areas = color_mask(frames, color).sum(axis=(1, 2))
-    areas = areas[areas > 0]
-    return float(np.sqrt(np.median(areas) / np.pi) * WORLD_SIZE / resolution) if len(areas) else float("nan")
+def object_radius(frames: np.ndarray, color: str) -> float:
+    """The parser's radius, sqrt(area / pi) in world units, median over frames where the object is present."""
+    p = parse(frames, color)
+    return float(np.median(p.radii[p.found])) if p.found.any() else float("nan")
 
 
-def mean_velocity(frames: np.ndarray, color: str, resolution: int) -> float:
-    """Mean x-velocity of the object's centroid over consecutive frames where it is present."""
-    m = color_mask(frames, color)
-    area = m.sum(axis=(1, 2))
-    cols = (np.arange(m.shape[2]) + 0.5)[None, None, :]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        x = (m * cols).sum(axis=(1, 2)) / area * WORLD_SIZE / resolution
-    v = np.diff(x) / FRAME_DT
+def mean_velocity(frames: np.ndarray, color: str) -> float:
+    """Mean x-velocity of the parsed centroid over consecutive frames where the object is present."""
+    v = np.diff(parse(frames, color).positions[:, 0]) / FRAME_DT
     return float(np.nanmean(v)) if np.isfinite(v).any() else float("nan")
 
 
 def tally_case(generated: np.ndarray, params: UniformParams, train_speed=(2.5, 4.0), tol: float = 0.25) -> str:
     """Case matching outcome of one generated video (only the generated frames are read)."""
     frames = generated[NUM_COND_FRAMES:]
-    v = mean_velocity(frames, params.color, generated.shape[1])
+    v = mean_velocity(frames, params.color)
     true = params.direction * params.speed
     if not np.isfinite(v):
         return "other"
@@ -141,7 +135,7 @@ def tally_attributes(generated: np.ndarray, params: UniformParams, attribute: st
     if attribute == "shape":
         kept_other = object_shape(frames, color) == params.shape
     else:
-        big = object_radius(frames, color, generated.shape[1]) > SIZE_SPLIT
+        big = object_radius(frames, color) > SIZE_SPLIT
         kept_other = big == (params.radius > SIZE_SPLIT)
     return {(True, False): "kept colour", (False, True): f"kept {attribute}", (True, True): "kept both",
             (False, False): "kept neither"}[(kept_color, kept_other)]
