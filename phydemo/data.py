@@ -88,6 +88,7 @@ def save(videos: VideoSet, path: str | Path) -> Path:
     try:
         np.savez_compressed(tmp, frames=videos.frames, positions=videos.positions, velocities=videos.velocities,
                             params=np.array(json.dumps([asdict(p) for p in videos.params])))
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

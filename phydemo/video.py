@@ -48,6 +48,7 @@ def write_mp4(path: str | Path, frames: np.ndarray, fps: int = FPS, crf: int = 1
     os.close(fd)
     try:
         _encode_to(tmp, frames, fps, crf)
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
