@@ -74,12 +74,14 @@ with gr.Blocks(title="phydemo: has a video model learned physics?") as app:
                 speed2 = gr.Slider(0.0, 8.0, value=2.5, step=0.05, label="speed of ball 2 (moving left)", visible=False)
                 radius = gr.Slider(0.2, 2.5, value=1.0, step=0.05, label="radius", info=_range_info(DEFAULT, "radius"))
                 radius2 = gr.Slider(0.2, 2.5, value=1.0, step=0.05, label="radius of ball 2", visible=False)
-                color = gr.Dropdown(list(COLORS), value="red", label="colour")
-                shape = gr.Dropdown(list(SHAPES), value="circle", label="shape")
+                color = gr.Dropdown(list(COLORS), value="red", label="colour",
+                                    info="trained on " + ", ".join(demo_models.distribution(DEFAULT)["colors"]))
+                shape = gr.Dropdown(list(SHAPES), value="circle", label="shape",
+                                    info="trained on " + ", ".join(demo_models.distribution(DEFAULT)["shapes"]))
                 with gr.Row():
                     seed = gr.Number(0, precision=0, label="seed")
                     steps = gr.Slider(1, MAX_STEPS, value=10, step=1, label="sampling steps")
-                ood = gr.Markdown(label("uniform" if DEFAULT == "uniform" else DEFAULT, 2.5, 2.5, 1.0, 1.0, "red", "circle"))
+                ood = gr.Markdown(label(DEFAULT, 2.5, 2.5, 1.0, 1.0, "red", "circle"))
                 go = gr.Button("Run", variant="primary", elem_id="run-button")
             with gr.Column(scale=2):
                 video = gr.Video(label="ground truth | generated", autoplay=True, loop=True, elem_id="rollout-video")
