@@ -34,7 +34,7 @@ def scene_from_args(scenario: str, args) -> object:
         names = {"speed": "speed", "radius": "radius", "color": "color", "shape": "shape", "x": "x", "y": "y"}
         extra = [k for k in ("speed2", "radius2", "color2", "shape2", "x2") if getattr(args, k) is not None]
         if extra:
-            raise ParamError(extra[0], getattr(args, extra[0]), f"only with --scenario collision")
+            raise ParamError(extra[0], getattr(args, extra[0]), "only with --scenario collision")
     kwargs = {field: getattr(args, opt) for opt, field in names.items() if getattr(args, opt) is not None}
     return make_params(scenario, **kwargs)
 

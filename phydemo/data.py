@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from .atomic import atomic_path
 from .physics import simulate
 from .render import render
 from .scenes import PARAMS_BY_SCENARIO, SceneParams, sample_params
@@ -81,19 +81,10 @@ def generate(scenario: str, split: str, n: int, seed: int, resolution: int, leve
 
 def save(videos: VideoSet, path: str | Path) -> Path:
     """Write atomically: a partial file is never left at ``path``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp.npz")
-    os.close(fd)
-    try:
+    with atomic_path(path, ".npz") as tmp:
         np.savez_compressed(tmp, frames=videos.frames, positions=videos.positions, velocities=videos.velocities,
                             params=np.array(json.dumps([asdict(p) for p in videos.params])))
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return Path(path)
 
 
 def load(path: str | Path) -> VideoSet:

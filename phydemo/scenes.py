@@ -7,7 +7,7 @@ scenarios; each is described by a small frozen dataclass that knows its balls' i
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from typing import Literal
 
 import numpy as np

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import io
-import os
 import tempfile
 from pathlib import Path
 
 import av
 import numpy as np
+
+from .atomic import atomic_path
 
 FPS = 10  # one frame per 0.1 s of simulated time: the video plays in real time
 
@@ -42,18 +43,9 @@ def _encode_to(path: str, frames: np.ndarray, fps: int, crf: int) -> None:
 def write_mp4(path: str | Path, frames: np.ndarray, fps: int = FPS, crf: int = 18) -> Path:
     """Write uint8 (T, H, W, 3) frames as an H.264 yuv420p MP4 (faststart) that Chrome, Firefox and
     Safari play. Atomic: encoded to a temporary file, then moved into place, so no partial file is left."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp.mp4")
-    os.close(fd)
-    try:
+    with atomic_path(path, ".mp4") as tmp:
         _encode_to(tmp, frames, fps, crf)
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return Path(path)
 
 
 def encode_mp4(frames: np.ndarray, fps: int = FPS, crf: int = 18) -> bytes:

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from phydemo.cli import main
-from phydemo.lab import EXPERIMENTS, summarize, tally, tally_attributes, tally_case
+from phydemo.lab import EXPERIMENTS, summarize, tally_attributes, tally_case
 from phydemo.render import render_positions
 from phydemo.scenes import UniformParams, sample_params
 from phydemo.train import TrainConfig

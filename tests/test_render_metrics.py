@@ -6,7 +6,7 @@ import pytest
 from phydemo.metrics import color_mask, parse, velocity_error
 from phydemo.physics import simulate
 from phydemo.render import render, render_positions
-from phydemo.scenes import COLORS, SHAPES, CollisionParams, UniformParams, sample_params
+from phydemo.scenes import SHAPES, CollisionParams, UniformParams, sample_params
 
 
 def test_render_basics_and_y_flip():
