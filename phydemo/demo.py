@@ -112,7 +112,8 @@ class Demo:
         video = side_by_side([r.gt_frames, r.generated], ["ground truth", caption], size=VIDEO_SIZE)
         path = Path(tempfile.mkstemp(dir=self.out_dir, suffix=".mp4")[1])
         write_mp4(path, video)
-        strip = np.concatenate([frame_strip(r.gt_frames), np.full((4, frame_strip(r.gt_frames).shape[1], 3), 160, np.uint8),
+        gt_strip = frame_strip(r.gt_frames)
+        strip = np.concatenate([gt_strip, np.full((4, gt_strip.shape[1], 3), 160, np.uint8),
                                 frame_strip(r.generated)], axis=0)
         return DemoResult(str(path), strip, velocity_figure(r, dist), report_markdown(r, dist, labels), r)
 
