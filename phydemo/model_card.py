@@ -31,8 +31,9 @@ Trained by phydemo (the paper released no weights). Sees the first 3 frames, gen
   32 frames, speed {dist['speed']}, radius {dist['radius']}, colours {dist['colors']}, shapes {dist['shapes']}.
 - Model: `VideoDiT`, pixel space, patch {m.get('patch_size_t')}x{m.get('patch_size')}x{m.get('patch_size')} (t x h x w), width {m.get('hidden_size')},
   depth {m.get('depth')}, {m.get('num_heads')} heads, adaLN-Zero, x-prediction, rectified flow; weights stored in fp16.
-- Training: {state.get('step', '?')} steps of batch {cfg['batch_size']}, AdamW lr {cfg['lr']}, EMA {cfg['ema_decay']},
-  {state.get('elapsed_min', 0):.0f} minutes on 2 CPU cores (no GPU).
+- Training: {state.get('step', '?')} steps of batch {cfg['batch_size']}, AdamW lr {cfg['lr']} (warmup {cfg.get('warmup_steps', 0)},
+  linear decay to 0 over the last {cfg.get('decay_steps', 0)}), {cfg.get('high_noise_fraction', 0):.0%} of each batch at t = 1 from
+  step {cfg.get('high_noise_from_step', 0)}, EMA {cfg['ema_decay']}, {state.get('elapsed_min', 0):.0f} minutes on 2 CPU cores (no GPU).
 - Reproduce: `python -m phydemo train --config configs/{cfg['name']}.yaml`, then copy `runs/{cfg['name']}/checkpoint` here.
 
 ## Measured (`python -m phydemo evaluate --checkpoint checkpoints/{folder.name} --n {results['n']} --steps {results['steps']} --card`)

@@ -1,6 +1,7 @@
 """The shipped checkpoints: size, metadata, loading, generating, and the evaluate / generate CLIs."""
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -75,3 +76,15 @@ def test_evaluate_cli_json(capsys, monkeypatch):
     res = json.loads(capsys.readouterr().out)
     assert res["id"]["n"] == 4 and set(res["ood"]) == {"v"}
     assert 0 <= res["id"]["parse_floor"] < 0.05 and np.isfinite(res["id"]["error"])
+
+
+def test_evaluate_card_writes_the_measured_table(tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    folder = tmp_path / "uniform"
+    shutil.copytree("checkpoints/uniform", folder)
+    assert main(["evaluate", "--checkpoint", str(folder), "--n", "4", "--steps", "2", "--levels", "v", "--card"]) == 0
+    measured = json.loads((folder / "eval.json").read_text())
+    card = (folder / "README.md").read_text()
+    assert f"| ID | {measured['id']['error']:.4f} |" in card
+    assert f"| OOD (speed) | {measured['ood']['v']['error']:.4f} |" in card
+    assert "configs/uniform.yaml" in card and "linear decay to 0 over the last" in card
