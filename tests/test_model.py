@@ -127,13 +127,18 @@ def test_checkpoint_errors_name_the_file(tmp_path):
         load_pipeline(folder)
 
 
+def tiny_train_config(folder, **overrides) -> TrainConfig:
+    """A seconds-long training run of the tiny model, writing under ``folder``."""
+    return TrainConfig(**{"name": "tiny", "train_size": 8, "resolution": 16, "batch_size": 4, "warmup_steps": 1,
+                          "model": {k: v for k, v in TINY.items() if k not in ("num_frames", "sample_size")},
+                          "log_every": 1, "eval_every": 100, "eval_n": 2, "eval_steps": 1,
+                          "output_dir": str(folder / "runs"), "data_dir": str(folder / "data"), **overrides})
+
+
 def test_training_run_checkpoints_and_resumes(tmp_path):
     from phydemo.train import train
 
-    cfg = TrainConfig(name="tiny", train_size=8, resolution=16, batch_size=4, max_steps=2, warmup_steps=1,
-                      model={k: v for k, v in TINY.items() if k not in ("num_frames", "sample_size")},
-                      log_every=1, ckpt_every=2, eval_every=100, eval_n=2, eval_steps=1,
-                      output_dir=str(tmp_path / "runs"), data_dir=str(tmp_path / "data"))
+    cfg = tiny_train_config(tmp_path, max_steps=2, ckpt_every=2)
     folder = train(cfg)
     assert json.loads((folder / "train_state.json").read_text())["step"] == 2
     pipe = load_pipeline(folder)
@@ -152,11 +157,7 @@ def test_the_same_training_command_gives_the_same_model(tmp_path):
 
     states = []
     for run in ("a", "b"):
-        cfg = TrainConfig(name="tiny", train_size=8, resolution=16, batch_size=4, max_steps=3, warmup_steps=1,
-                          high_noise_fraction=0.5, model={k: v for k, v in TINY.items() if k not in ("num_frames", "sample_size")},
-                          log_every=1, ckpt_every=3, eval_every=100, eval_n=2, eval_steps=1,
-                          output_dir=str(tmp_path / run / "runs"), data_dir=str(tmp_path / run / "data"))
-        train(cfg)
+        train(tiny_train_config(tmp_path / run, max_steps=3, ckpt_every=3, high_noise_fraction=0.5))
         states.append(torch.load(tmp_path / run / "runs/tiny/state.pt", map_location="cpu", weights_only=True))
     assert states[0]["model"].keys() == states[1]["model"].keys()
     for key, tensor in states[0]["model"].items():
