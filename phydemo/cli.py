@@ -210,7 +210,7 @@ def _parse_floor(args) -> int:
 
 def _experiment(args) -> int:
     from .checkpoint import load_pipeline
-    from .lab import EXPERIMENTS, run_experiment
+    from .lab import EXPERIMENTS, run_experiment, summary_lines
 
     if args.name not in EXPERIMENTS:
         raise ParamError("experiment", args.name, "one of " + ", ".join(EXPERIMENTS))
@@ -225,6 +225,8 @@ def _experiment(args) -> int:
         print(f"{summary['title']} (n={summary['n']})")
         for outcome, count in summary["counts"].items():
             print(f"  {outcome:<32}{count:>5}  {summary['percent'][outcome]:5.1f}%")
+        for line in summary_lines(summary):
+            print("  " + line)
         print(f"paper: {summary['paper']} (order found: {summary['paper_order']})")
     return 0
 

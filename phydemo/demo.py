@@ -142,7 +142,7 @@ class Demo:
 
     def lab(self, experiment, n, seed, steps) -> tuple[np.ndarray, str]:
         """Run a lab experiment: a grid of generated rollouts (frame strips) and the tally as markdown."""
-        from .lab import EXPERIMENTS, run_experiment
+        from .lab import EXPERIMENTS, run_experiment, summary_lines
 
         if experiment not in self.lab_experiments:
             raise DemoError(f"unknown experiment {experiment!r}; available: {', '.join(self.lab_experiments) or 'none'}")
@@ -154,6 +154,7 @@ class Demo:
         grid = np.concatenate([x for row in rows for x in (row, sep)][:-1], axis=0)
         lines = [f"**{summary['title']}**, n = {summary['n']}", "", "| outcome | count | % |", "|---|---|---|"]
         lines += [f"| {o} | {c} | {summary['percent'][o]:.1f} |" for o, c in summary["counts"].items()]
+        lines += [""] + [f"- {line}" for line in summary_lines(summary)]
         lines += ["", f"Paper: {EXPERIMENTS[experiment].paper} Order found: {summary['paper_order']}."]
         return grid, "\n".join(lines)
 

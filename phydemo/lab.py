@@ -149,13 +149,36 @@ def tally(experiment: Experiment, generated: np.ndarray, params: UniformParams) 
     return tally_attributes(generated, params, "shape" if experiment.name == "color-shape" else "size")
 
 
-def summarize(experiment: Experiment, outcomes: list[str]) -> dict:
+def describe(test: dict) -> str:
+    """A test combination in words: ``red square``, ``blue r in [0.7, 1.05]``, ``v in [1, 2.5]``."""
+    parts = [test.get("color", ""), test.get("shape", "")]
+    if "speed_range" in test:
+        parts.append("v in [{:g}, {:g}]".format(*test["speed_range"]))
+    if "radius_range" in test:
+        parts.append("r in [{:g}, {:g}]".format(*test["radius_range"]))
+    return " ".join(p for p in parts if p)
+
+
+def summarize(experiment: Experiment, outcomes: list[str], tests: list[str] | None = None,
+              velocities: list[tuple[float, float]] | None = None) -> dict:
+    """Counts and percentages of the outcomes; per test combination when ``tests`` labels each outcome;
+    the mean true and generated x-velocity when ``velocities`` holds (true, generated) per rollout."""
     counts = Counter(outcomes)
     n = len(outcomes)
-    return {"experiment": experiment.name, "title": experiment.title, "n": n, "paper": experiment.paper,
-            "paper_order": PAPER_ORDER,
-            "counts": {o: counts.get(o, 0) for o in experiment.outcomes},
-            "percent": {o: round(100 * counts.get(o, 0) / max(n, 1), 1) for o in experiment.outcomes}}
+    out = {"experiment": experiment.name, "title": experiment.title, "n": n, "paper": experiment.paper,
+           "paper_order": PAPER_ORDER,
+           "counts": {o: counts.get(o, 0) for o in experiment.outcomes},
+           "percent": {o: round(100 * counts.get(o, 0) / max(n, 1), 1) for o in experiment.outcomes}}
+    if tests is not None:
+        out["by_test"] = {label: {o: sum(1 for t, x in zip(tests, outcomes) if t == label and x == o)
+                                  for o in experiment.outcomes} for label in dict.fromkeys(tests)}
+    if velocities is not None:
+        true, gen = np.array(velocities, dtype=float).reshape(-1, 2).T
+        found = np.isfinite(gen)
+        out["velocity"] = {"true_mean": round(float(true.mean()), 3) if len(true) else None,
+                           "generated_mean": round(float(gen[found].mean()), 3) if found.any() else None,
+                           "found": int(found.sum())}
+    return out
 
 
 def run_experiment(name: str, pipe, n: int = 64, seed: int = 0, steps: int = 10) -> tuple[dict, list]:
@@ -166,4 +189,24 @@ def run_experiment(name: str, pipe, n: int = 64, seed: int = 0, steps: int = 10)
         raise ValueError(f"unknown experiment {name!r}; one of {', '.join(EXPERIMENTS)}")
     exp = EXPERIMENTS[name]
     rollouts = run_rollouts(pipe, exp.test_scenes(n, seed), seed=seed, steps=steps)
-    return summarize(exp, [tally(exp, r.generated, r.params) for r in rollouts]), rollouts
+    tests = [describe(exp.tests[i % len(exp.tests)]) for i in range(n)]  # test_scenes' order
+    velocities = None
+    if name.startswith("case"):
+        velocities = [(r.params.direction * r.params.speed, mean_velocity(r.generated[NUM_COND_FRAMES:], r.params.color))
+                      for r in rollouts]
+    outcomes = [tally(exp, r.generated, r.params) for r in rollouts]
+    return summarize(exp, outcomes, tests, velocities), rollouts
+
+
+def summary_lines(summary: dict) -> list[str]:
+    """The per-combination tallies and the velocity line of a summary, as plain sentences."""
+    lines = []
+    if len(summary.get("by_test", {})) > 1:
+        for label, counts in summary["by_test"].items():
+            k = sum(counts.values())
+            lines.append(f"{label} (n={k}): " + ", ".join(f"{o} {100 * c / max(k, 1):.0f}%" for o, c in counts.items()))
+    v = summary.get("velocity")
+    if v and v["generated_mean"] is not None:
+        lines.append(f"mean x-velocity: true {v['true_mean']:.2f}, generated {v['generated_mean']:.2f} "
+                     f"(ball found in {v['found']} of {summary['n']})")
+    return lines

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from phydemo.cli import main
-from phydemo.lab import EXPERIMENTS, summarize, tally_attributes, tally_case
+from phydemo.lab import EXPERIMENTS, describe, summarize, summary_lines, tally_attributes, tally_case
 from phydemo.render import render_positions
 from phydemo.scenes import UniformParams, sample_params
 from phydemo.train import TrainConfig
@@ -71,6 +71,21 @@ def test_summary_percentages():
     s = summarize(exp, ["kept colour"] * 3 + ["kept shape"])
     assert s["counts"]["kept colour"] == 3 and s["percent"]["kept colour"] == 75.0 and s["percent"]["kept both"] == 0
     assert "colour > size > velocity > shape" == s["paper_order"]
+
+
+def test_summary_per_test_combination_and_velocity():
+    exp = EXPERIMENTS["color-shape"]
+    labels = [describe(t) for t in exp.tests]
+    assert labels == ["red square", "blue circle"]
+    s = summarize(exp, ["kept colour", "kept shape", "kept colour", "kept colour"], labels * 2)
+    assert s["by_test"]["red square"]["kept colour"] == 2 and s["by_test"]["blue circle"]["kept shape"] == 1
+    assert any(line.startswith("red square (n=2): kept colour 100%") for line in summary_lines(s))
+    case = EXPERIMENTS["case-set1"]
+    assert describe(case.tests[0]) == "v in [1, 2.5]"
+    s = summarize(case, ["pulled into the training range"] * 2 + ["other"], ["v in [1, 2.5]"] * 3,
+                  [(1.5, 3.0), (2.0, 3.0), (1.0, float("nan"))])
+    assert s["velocity"] == {"true_mean": 1.5, "generated_mean": 3.0, "found": 2}
+    assert summary_lines(s) == ["mean x-velocity: true 1.50, generated 3.00 (ball found in 2 of 3)"]
 
 
 def test_experiment_cli_bad_input(capsys):
