@@ -120,8 +120,9 @@ with gr.Blocks(title="phydemo: has a video model learned physics?") as app:
                 l_exp = gr.Dropdown(demo_models.lab_experiments, value=demo_models.lab_experiments[0], label="experiment")
                 l_n = gr.Slider(1, MAX_SWEEP, value=16, step=1, label="batch size")
             l_go = gr.Button("Run experiment", variant="primary", elem_id="lab-button")
-            l_tally = gr.Markdown()
-            l_grid = gr.Image(label="generated rollouts (every 4th frame)", type="numpy")
+            l_tally = gr.Markdown(elem_id="lab-tally")
+            l_grid = gr.Image(label="generated rollouts (every 4th frame; caption: asked -> generated: outcome)",
+                              type="numpy", elem_id="lab-grid")
             l_go.click(lab, [l_exp, l_n, seed, steps], [l_grid, l_tally], api_name="lab")
 
 app.queue(default_concurrency_limit=1, max_size=64)

@@ -219,6 +219,10 @@ def _experiment(args) -> int:
     pipe = load_pipeline(args.checkpoint or f"checkpoints/lab-{args.name}", device=_device())
     pipe.set_progress_bar_config(disable=args.json)
     summary, _ = run_experiment(args.name, pipe, n=args.n, seed=args.seed, steps=args.steps)
+    if args.card:
+        from .model_card import write_lab_card
+
+        write_lab_card(args.checkpoint or f"checkpoints/lab-{args.name}", summary, args.seed, args.steps)
     if args.json:
         print(json.dumps(summary, indent=2))
     else:
@@ -300,6 +304,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--steps", type=int, default=10)
     p.add_argument("--json", action="store_true")
+    p.add_argument("--card", action="store_true", help="write experiment.json and the model card README.md into the folder")
     p.set_defaults(func=_experiment)
 
     p = sub.add_parser("parse-floor", help="the parser's error on ground-truth renders, per scenario and resolution")

@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 from .checkpoint import CheckpointError, load_pipeline
 from .rollout import Rollout, ood_labels, paper_reference, per_frame_velocity, run_rollouts
 from .scenes import COLORS, SHAPES, ParamError, make_params
-from .video import frame_strip, side_by_side, write_mp4
+from .video import caption, frame_strip, side_by_side, write_mp4
 from .world import FRAME_DT, NUM_COND_FRAMES
 
 CHECKPOINT_ROOT = Path(__file__).resolve().parent.parent / "checkpoints"
@@ -142,16 +142,19 @@ class Demo:
 
     def lab(self, experiment, n, seed, steps) -> tuple[np.ndarray, str]:
         """Run a lab experiment: a grid of generated rollouts (frame strips) and the tally as markdown."""
-        from .lab import EXPERIMENTS, run_experiment, summary_lines
+        from .lab import EXPERIMENTS, rollout_caption, run_experiment, summary_lines
 
         if experiment not in self.lab_experiments:
             raise DemoError(f"unknown experiment {experiment!r}; available: {', '.join(self.lab_experiments) or 'none'}")
         n, seed, steps = _int("n", n, 1, MAX_SWEEP), _int("seed", seed, 0, 2**31 - 1), _int("steps", steps, 1, MAX_STEPS)
         with self._lock:
             summary, rollouts = run_experiment(experiment, self.pipes[f"lab-{experiment}"], n=n, seed=seed, steps=steps)
-        rows = [frame_strip(r.generated, every=4, size=64) for r in rollouts[:12]]
-        sep = np.full((4, rows[0].shape[1], 3), 160, np.uint8)
-        grid = np.concatenate([x for row in rows for x in (row, sep)][:-1], axis=0)
+        rows = []
+        for r in rollouts[:12]:
+            strip = frame_strip(r.generated, every=4, size=64)
+            rows += [caption(rollout_caption(EXPERIMENTS[experiment], r.generated, r.params), strip.shape[1]), strip,
+                     np.full((4, strip.shape[1], 3), 160, np.uint8)]
+        grid = np.concatenate(rows[:-1], axis=0)
         lines = [f"**{summary['title']}**, n = {summary['n']}", "", "| outcome | count | % |", "|---|---|---|"]
         lines += [f"| {o} | {c} | {summary['percent'][o]:.1f} |" for o, c in summary["counts"].items()]
         lines += [""] + [f"- {line}" for line in summary_lines(summary)]

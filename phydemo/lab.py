@@ -149,6 +149,16 @@ def tally(experiment: Experiment, generated: np.ndarray, params: UniformParams) 
     return tally_attributes(generated, params, "shape" if experiment.name == "color-shape" else "size")
 
 
+def rollout_caption(experiment: Experiment, generated: np.ndarray, params: UniformParams) -> str:
+    """One line for a rollout in the lab grid: what was asked (the test case) and what the model did."""
+    outcome = tally(experiment, generated, params)
+    if experiment.name.startswith("case"):
+        v = mean_velocity(generated[NUM_COND_FRAMES:], params.color)
+        return f"v {params.direction * params.speed:.2f} -> {v:.2f}: {outcome}"
+    asked = params.shape if experiment.name == "color-shape" else f"r {params.radius:.2f}"
+    return f"{params.color} {asked}: {outcome}"
+
+
 def describe(test: dict) -> str:
     """A test combination in words: ``red square``, ``blue r in [0.7, 1.05]``, ``v in [1, 2.5]``."""
     parts = [test.get("color", ""), test.get("shape", "")]

@@ -10,25 +10,18 @@ import yaml
 from .rollout import paper_reference
 
 
-def write_model_card(folder: str | Path, results: dict, benchmark: dict | None = None) -> Path:
-    folder = Path(folder)
-    cfg = yaml.safe_load((folder / "train_config.yaml").read_text())
-    state = json.loads((folder / "train_state.json").read_text()) if (folder / "train_state.json").exists() else {}
-    dist = json.loads((folder / "training_distribution.json").read_text())
-    (folder / "eval.json").write_text(json.dumps(results, indent=2))
-    ref = paper_reference(results["scenario"])
+def _header(folder: Path, cfg: dict, state: dict, dist: dict, what: str) -> str:
+    """Title, data, model, training and the command to reproduce, from the checkpoint's own files."""
     m = cfg["model"]
-    rows = [f"| ID | {results['id']['error']:.4f} | {results['id']['error_median']:.4f} | "
-            f"{results['id']['parse_floor']:.4f} | {results['id']['clean_fraction']:.2f} |"]
-    for level, r in results.get("ood", {}).items():
-        rows.append(f"| OOD ({ {'v': 'speed', 'r': 'radius', 'vr': 'speed and radius'}[level] }) | {r['error']:.4f} | "
-                    f"{r['error_median']:.4f} | {r['parse_floor']:.4f} | {r['clean_fraction']:.2f} |")
-    text = f"""# {folder.name}: frame-conditioned video DiT, {results['scenario']}
+    data = (f"speed {dist['speed']}, radius {dist['radius']}, colours {dist['colors']}, shapes {dist['shapes']}"
+            + (f", combinations {dist['combos']}" if dist.get("combos") else "")
+            + (f", directions {dist['directions']}" if dist.get("directions", [1]) != [1] else ""))
+    return f"""# {folder.name}: frame-conditioned video DiT, {what}
 
 Trained by phydemo (the paper released no weights). Sees the first 3 frames, generates the other 29.
 
-- Data: {cfg['train_size']} simulated videos (`python -m phydemo data`, seed {cfg['data_seed']}), {cfg['resolution']}x{cfg['resolution']} px,
-  32 frames, speed {dist['speed']}, radius {dist['radius']}, colours {dist['colors']}, shapes {dist['shapes']}.
+- Data: {cfg['train_size']} simulated videos ({dist['scenario']}, seed {cfg.get('data_seed', 0)}), {cfg['resolution']}x{cfg['resolution']} px,
+  32 frames, {data}.
 - Model: `VideoDiT`, pixel space, patch {m.get('patch_size_t')}x{m.get('patch_size')}x{m.get('patch_size')} (t x h x w), width {m.get('hidden_size')},
   depth {m.get('depth')}, {m.get('num_heads')} heads, adaLN-Zero, x-prediction, rectified flow; weights stored in fp16.
 - Training: {state.get('step', '?')} steps of batch {cfg['batch_size']}, AdamW lr {cfg['lr']} (warmup {cfg.get('warmup_steps', 0)},
@@ -36,7 +29,27 @@ Trained by phydemo (the paper released no weights). Sees the first 3 frames, gen
   step {cfg.get('high_noise_from_step', 0)}, EMA {cfg['ema_decay']}, {state.get('elapsed_min', 0):.0f} minutes on 2 CPU cores (no GPU).
 - Reproduce: `python -m phydemo train --config configs/{cfg['name']}.yaml`, then copy `runs/{cfg['name']}/checkpoint` here.
 
-## Measured (`python -m phydemo evaluate --checkpoint checkpoints/{folder.name} --n {results['n']} --steps {results['steps']} --card`)
+"""
+
+
+def _read(folder: Path) -> tuple[dict, dict, dict]:
+    cfg = yaml.safe_load((folder / "train_config.yaml").read_text())
+    state = json.loads((folder / "train_state.json").read_text()) if (folder / "train_state.json").exists() else {}
+    dist = json.loads((folder / "training_distribution.json").read_text())
+    return cfg, state, dist
+
+
+def write_model_card(folder: str | Path, results: dict, benchmark: dict | None = None) -> Path:
+    folder = Path(folder)
+    cfg, state, dist = _read(folder)
+    (folder / "eval.json").write_text(json.dumps(results, indent=2))
+    ref = paper_reference(results["scenario"])
+    rows = [f"| ID | {results['id']['error']:.4f} | {results['id']['error_median']:.4f} | "
+            f"{results['id']['parse_floor']:.4f} | {results['id']['clean_fraction']:.2f} |"]
+    for level, r in results.get("ood", {}).items():
+        rows.append(f"| OOD ({ {'v': 'speed', 'r': 'radius', 'vr': 'speed and radius'}[level] }) | {r['error']:.4f} | "
+                    f"{r['error_median']:.4f} | {r['parse_floor']:.4f} | {r['clean_fraction']:.2f} |")
+    text = _header(folder, cfg, state, dist, results['scenario']) + f"""## Measured (`python -m phydemo evaluate --checkpoint checkpoints/{folder.name} --n {results['n']} --steps {results['steps']} --card`)
 
 Velocity error in world units / s, {results['n']} videos per row, {results['steps']} sampling steps; "clean" is the share
 of rollouts showing one clean ball (a single blob of the right area) in every scored frame.
@@ -49,6 +62,33 @@ Paper ({results['scenario']}): {', '.join(f'{k} {v}' for k, v in ref.items())}.
 """
     if benchmark:
         text += f"\nSampling speed: {benchmark}\n"
+    path = folder / "README.md"
+    path.write_text(text)
+    return path
+
+
+def write_lab_card(folder: str | Path, summary: dict, seed: int, steps: int) -> Path:
+    """The model card of a mechanism-lab checkpoint: its preset and the measured tally (also ``experiment.json``)."""
+    from .lab import summary_lines
+
+    folder = Path(folder)
+    cfg, state, dist = _read(folder)
+    (folder / "experiment.json").write_text(json.dumps({**summary, "seed": seed, "steps": steps}, indent=2))
+    rows = [f"| {o} | {summary['counts'][o]} | {summary['percent'][o]:.1f}% |" for o in summary["counts"]]
+    details = "".join(f"- {line}\n" for line in summary_lines(summary))
+    text = _header(folder, cfg, state, dist, f"mechanism lab ({summary['experiment']})") + f"""## Experiment
+
+{summary['title']}. Tested only on combinations it never saw in training.
+
+Measured (`python -m phydemo experiment {summary['experiment']} --checkpoint checkpoints/{folder.name} --n {summary['n']} --seed {seed} --steps {steps} --card`):
+
+| outcome | rollouts | share |
+|---|---|---|
+{chr(10).join(rows)}
+
+{details}
+Paper: {summary['paper']} Attribute order found by the paper: {summary['paper_order']}.
+"""
     path = folder / "README.md"
     path.write_text(text)
     return path

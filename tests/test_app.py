@@ -67,6 +67,21 @@ def test_demo_sweep(demo):
         demo.sweep("uniform", 1.0, 5.0, 1000, 1.0, "red", "circle", 0, 2)
 
 
+HAS_LAB = (ROOT / "checkpoints" / "lab-color-shape" / "model_index.json").exists()
+
+
+@pytest.mark.skipif(not HAS_LAB, reason="no lab checkpoint shipped")
+def test_demo_lab_grid_and_tally(demo):
+    assert "color-shape" in demo.lab_experiments
+    grid, tally = demo.lab("color-shape", 4, 0, 2)
+    assert grid.ndim == 3 and grid.shape[2] == 3 and grid.shape[0] > 4 * 64  # 4 captioned strips
+    assert "| kept colour |" in tally and "red square (n=2)" in tally and "colour > size" in tally
+    with pytest.raises(DemoError, match="experiment"):
+        demo.lab("nope", 4, 0, 2)
+    with pytest.raises(DemoError, match="n"):
+        demo.lab("color-shape", 10**6, 0, 2)
+
+
 # ---------------------------------------------------------------- the running server
 
 def _free_port() -> int:
@@ -141,6 +156,18 @@ def test_client_bad_input_gets_error_and_server_keeps_serving(server, bad):
     assert read_video(video["video"] if isinstance(video, dict) else video)[1] == "h264"
 
 
+@pytest.mark.skipif(not HAS_LAB, reason="no lab checkpoint shipped")
+def test_client_runs_a_lab_experiment_and_bad_names_get_an_error(server):
+    from gradio_client import Client
+    from gradio_client.exceptions import AppError
+
+    client = Client(server, verbose=False)
+    grid, tally = client.predict("color-shape", 2, 0, 2, api_name="/lab")
+    assert "kept colour" in tally
+    with pytest.raises((AppError, ValueError)):
+        client.predict("nope", 2, 0, 2, api_name="/lab")
+
+
 def test_twenty_concurrent_clients(server):
     speeds = np.linspace(1.0, 4.0, 20)
     with ThreadPoolExecutor(20) as pool:
@@ -177,4 +204,20 @@ def test_browser_click_run_shows_video_and_plot(server, tmp_path):
         assert shot.stat().st_size > 10_000
         if os.environ.get("PHYDEMO_SCREENSHOT"):
             shutil.copy(shot, os.environ["PHYDEMO_SCREENSHOT"])
+        browser.close()
+
+
+@pytest.mark.skipif(CHROMIUM is None or not HAS_LAB, reason="no chromium or no lab checkpoint")
+def test_browser_lab_tab_runs_an_experiment(server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": 1400, "height": 1100})
+        page.goto(server, wait_until="domcontentloaded")
+        page.get_by_role("tab", name="Lab").click()
+        page.locator("#lab-button").click()
+        page.wait_for_selector("#lab-tally table", timeout=120_000)
+        assert "outcome" in page.locator("#lab-tally").inner_text()
+        page.wait_for_selector("#lab-grid img", timeout=60_000)
         browser.close()

@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 
 from phydemo.cli import main
-from phydemo.lab import EXPERIMENTS, describe, summarize, summary_lines, tally_attributes, tally_case
+from phydemo.lab import (EXPERIMENTS, describe, rollout_caption, summarize, summary_lines, tally_attributes,
+                         tally, tally_case)
 from phydemo.render import render_positions
 from phydemo.scenes import UniformParams, sample_params
 from phydemo.train import TrainConfig
@@ -116,3 +117,28 @@ def test_demo_lab_tab_logic(tmp_path):
         demo.lab("case-set1", 4, 0, 2)
     with pytest.raises(DemoError, match="n="):
         demo.lab("color-shape", 10**6, 0, 2)
+
+
+def test_rollout_caption_says_what_was_asked_and_what_was_kept():
+    p = UniformParams(1.5, 1.0, x=2.0).validate()
+    text = rollout_caption(EXPERIMENTS["case-set1"], moving("red", "circle", 1.0, 3.0), p)
+    assert text.startswith("v 1.50 -> ") and text.endswith(": pulled into the training range")
+    assert 2.5 < float(text.split("-> ")[1].split(":")[0]) <= 3.0
+    red_square = UniformParams(2.0, 1.2, x=2.0, color="red", shape="square").validate()
+    assert rollout_caption(EXPERIMENTS["color-shape"], moving("red", "circle", 1.2, 2.0), red_square) == \
+        "red square: kept colour"
+    blue_small = UniformParams(2.0, 0.8, x=2.0, color="blue").validate()
+    assert rollout_caption(EXPERIMENTS["color-size"], moving("blue", "circle", 1.3, 2.0), blue_small) == \
+        "blue r 0.80: kept colour"
+
+
+@pytest.mark.parametrize("name", list(EXPERIMENTS))
+def test_tally_of_ground_truth_test_rollouts_is_the_law(name):
+    """The tally's own floor: rendered ground truth of the test scenes reads as following the law / keeping both."""
+    from phydemo.rollout import render, simulate
+
+    exp = EXPERIMENTS[name]
+    scenes = exp.test_scenes(32)
+    outcomes = [tally(exp, render(simulate(p), 32), p) for p in scenes]
+    expected = "follows the law" if name.startswith("case") else "kept both"
+    assert outcomes.count(expected) >= 30, outcomes

@@ -88,3 +88,41 @@ def test_evaluate_card_writes_the_measured_table(tmp_path, monkeypatch):
     assert f"| ID | {measured['id']['error']:.4f} |" in card
     assert f"| OOD (speed) | {measured['ood']['v']['error']:.4f} |" in card
     assert "configs/uniform.yaml" in card and "linear decay to 0 over the last" in card
+
+
+LAB_CHECKPOINTS = [p for p in CHECKPOINTS if p.name.startswith("lab-")]
+
+
+@pytest.mark.parametrize("folder", LAB_CHECKPOINTS, ids=lambda p: p.name)
+def test_lab_checkpoint_was_trained_on_its_preset_and_runs_its_experiment(folder, capsys):
+    from phydemo.lab import EXPERIMENTS
+    from phydemo.train import TrainConfig
+
+    name = folder.name.removeprefix("lab-")
+    cfg = TrainConfig.from_yaml(folder / "train_config.yaml")
+    assert cfg.data_kwargs == EXPERIMENTS[name].data_kwargs
+    assert main(["experiment", name, "--checkpoint", str(folder), "--n", "2", "--steps", "2", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["n"] == 2 and sum(summary["counts"].values()) == 2
+
+
+@pytest.mark.parametrize("folder", LAB_CHECKPOINTS[:1], ids=lambda p: p.name)
+def test_experiment_card_writes_the_measured_tally(folder, tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    copy = tmp_path / folder.name
+    shutil.copytree(folder, copy)
+    name = folder.name.removeprefix("lab-")
+    assert main(["experiment", name, "--checkpoint", str(copy), "--n", "3", "--steps", "2", "--card"]) == 0
+    measured = json.loads((copy / "experiment.json").read_text())
+    card = (copy / "README.md").read_text()
+    assert measured["n"] == 3 and measured["steps"] == 2
+    for outcome, count in measured["counts"].items():
+        assert f"| {outcome} | {count} | {measured['percent'][outcome]:.1f}% |" in card
+    assert f"configs/{folder.name}.yaml" in card and measured["paper"] in card
+
+
+def test_every_shipped_lab_checkpoint_has_its_measured_card():
+    for folder in LAB_CHECKPOINTS:
+        measured = json.loads((folder / "experiment.json").read_text())
+        assert measured["experiment"] == folder.name.removeprefix("lab-") and measured["n"] >= 64
+        assert "| outcome | rollouts | share |" in (folder / "README.md").read_text()
