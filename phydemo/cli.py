@@ -153,6 +153,10 @@ def format_table(res: dict) -> str:
     sets = [("ID", res["id"])] + [(f"OOD {k}", v) for k, v in res.get("ood", {}).items()]
     for name, r in sets:
         rows.append(f"{name:<10}{r['error']:>10.4f}{r['error_median']:>10.4f}{r['parse_floor']:>10.4f}{r['clean_fraction']:>8.2f}")
+    for name, r in sets:
+        if r.get("bias_by_speed"):
+            rows.append(f"{name} speed bias (generated - true) by true speed: " + ", ".join(
+                f"[{b['speed'][0]:g}, {b['speed'][1]:g}] {b['bias']:+.3f}" for b in r["bias_by_speed"]))
     return "\n".join(rows)
 
 

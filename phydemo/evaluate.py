@@ -30,16 +30,37 @@ def is_clean(frames: np.ndarray, gt_frames: np.ndarray, traj) -> bool:
 
 def score(scenario: str, generated: np.ndarray, videos: datamod.VideoSet) -> dict:
     """Per-video errors of generated frames against the ground truth, and of the GT renders (floor)."""
-    errors, floors, clean = [], [], []
+    errors, floors, clean, speeds, signed = [], [], [], [], []
     for gen, gt, p in zip(generated, videos.frames, videos.params):
         traj = simulate(p)
-        errors.append(velocity_error(scenario, gen, traj).error)
+        report = velocity_error(scenario, gen, traj)
+        errors.append(report.error)
         floors.append(velocity_error(scenario, gt, traj).error)
         clean.append(is_clean(gen, gt, traj))
+        if scenario != "collision" and len(report.frames):
+            speeds.append(p.speed)
+            true_vx = np.nanmean(report.true_velocity[:, 0, 0])  # signed along the direction of motion
+            signed.append((np.nanmean(report.parsed_velocity[:, 0, 0]) - true_vx) * np.sign(true_vx or 1.0))
     errors, floors = np.array(errors), np.array(floors)
-    return {"error": float(np.nanmean(errors)), "error_median": float(np.nanmedian(errors)),
-            "parse_floor": float(np.nanmean(floors)), "clean_fraction": float(np.mean(clean)),
-            "n": int(len(errors)), "n_scored": int(np.sum(~np.isnan(errors)))}
+    out = {"error": float(np.nanmean(errors)), "error_median": float(np.nanmedian(errors)),
+           "parse_floor": float(np.nanmean(floors)), "clean_fraction": float(np.mean(clean)),
+           "n": int(len(errors)), "n_scored": int(np.sum(~np.isnan(errors)))}
+    if speeds:
+        out["bias_by_speed"] = bias_by_speed(np.array(speeds), np.array(signed))
+    return out
+
+
+def bias_by_speed(speeds: np.ndarray, signed: np.ndarray, width: float = 0.5) -> list[dict]:
+    """Mean signed speed error (generated - true, along the motion) per true-speed bin of ``width``: > 0 where the
+    model speeds balls up, < 0 where it slows them down (empty bins are left out)."""
+    which = np.floor(speeds / width).astype(int)
+    rows = []
+    for b in np.unique(which):
+        m = (which == b) & np.isfinite(signed)
+        if m.any():
+            rows.append({"speed": [round(b * width, 3), round((b + 1) * width, 3)], "n": int(m.sum()),
+                         "bias": round(float(signed[m].mean()), 4)})
+    return rows
 
 
 def evaluate_pipeline(pipe, scenario: str, n: int = 256, steps: int = 10, levels=OOD_LEVELS, seed: int = EVAL_SEED,

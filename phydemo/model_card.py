@@ -60,6 +60,12 @@ of rollouts showing one clean ball (a single blob of the right area) in every sc
 
 Paper ({results['scenario']}): {', '.join(f'{k} {v}' for k, v in ref.items())}.
 """
+    bias = [(name, r["bias_by_speed"]) for name, r in [("ID", results["id"])] + list(results.get("ood", {}).items())
+            if r.get("bias_by_speed")]
+    if bias:
+        text += "\nSpeed bias, generated - true speed along the motion, by true speed (> 0: sped up, < 0: slowed down):\n\n"
+        text += "".join(f"- {'ID' if name == 'ID' else 'OOD ' + name}: " + ", ".join(
+            f"[{b['speed'][0]:g}, {b['speed'][1]:g}] {b['bias']:+.3f}" for b in rows) + "\n" for name, rows in bias)
     if benchmark:
         text += f"\nSampling speed: {benchmark}\n"
     path = folder / "README.md"

@@ -93,3 +93,21 @@ def test_collision_metric_on_ground_truth_and_on_no_bounce():
     pos = ghost.positions[:1] + np.arange(32)[:, None, None] * 0.1 * ghost.velocities[:1]
     frames = render_positions(pos, None, [1.0, 0.6], ["red", "blue"], ["circle", "circle"], 64)
     assert velocity_error("collision", frames, traj).error > 1.0
+
+
+def test_score_reports_the_speed_bias_by_true_speed():
+    """Hand-made 'generated' videos: slow balls (one moving left) 0.5 too fast, a fast ball 0.5 too slow."""
+    from phydemo.data import VideoSet
+    from phydemo.evaluate import bias_by_speed, score
+
+    scenes = [UniformParams(1.2, 1.0, x=1.5), UniformParams(1.3, 1.0, x=8.5, direction=-1), UniformParams(3.7, 1.0, x=1.5)]
+    wrong = [UniformParams(1.7, 1.0, x=1.5), UniformParams(1.8, 1.0, x=8.5, direction=-1), UniformParams(3.2, 1.0, x=1.5)]
+    gt = np.stack([render(simulate(p), 64) for p in scenes])
+    gen = np.stack([render(simulate(p), 64) for p in wrong])
+    res = score("uniform", gen, VideoSet(gt, None, None, scenes))
+    slow, fast = res["bias_by_speed"]
+    assert slow["speed"] == [1.0, 1.5] and slow["n"] == 2 and slow["bias"] == pytest.approx(0.5, abs=0.05)
+    assert fast["speed"] == [3.5, 4.0] and fast["bias"] == pytest.approx(-0.5, abs=0.05)
+    assert res["error"] == pytest.approx(0.5, abs=0.05)
+    assert bias_by_speed(np.array([1.2, 1.3, 5.2]), np.array([0.1, 0.3, np.nan])) == [
+        {"speed": [1.0, 1.5], "n": 2, "bias": 0.2}]  # bins without a finite value are left out

@@ -88,6 +88,8 @@ def test_evaluate_card_writes_the_measured_table(tmp_path, monkeypatch):
     assert f"| ID | {measured['id']['error']:.4f} |" in card
     assert f"| OOD (speed) | {measured['ood']['v']['error']:.4f} |" in card
     assert "configs/uniform.yaml" in card and "linear decay to 0 over the last" in card
+    first = measured["id"]["bias_by_speed"][0]
+    assert f"- ID: [{first['speed'][0]:g}, {first['speed'][1]:g}] {first['bias']:+.3f}" in card
 
 
 LAB_CHECKPOINTS = [p for p in CHECKPOINTS if p.name.startswith("lab-")]
