@@ -17,6 +17,7 @@ from .scenes import SceneParams, UniformParams
 from .world import FRAME_DT, NUM_COND_FRAMES, WORLD_SIZE
 
 SIZE_SPLIT = 1.05  # colour/size experiment: radii below are "small", above "large"
+SHAPE_MIN_IOU = 0.75  # a frame's object reads as a shape only if it fits a disk or square this well
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in [
         {"combos": [{"color": "red", "shape": "circle"}, {"color": "blue", "shape": "square"}]},
         ({"color": "red", "shape": "square"}, {"color": "blue", "shape": "circle"}),
         "Colour > shape: a red square turns into a red ball.",
-        ("kept colour", "kept shape", "kept both", "kept neither"),
+        ("kept colour", "kept shape", "kept both", "kept neither", "shape unclear"),
     ),
     Experiment(
         "color-size", "Attribute priority, colour vs size: trained on small red and large blue balls",
@@ -83,18 +84,34 @@ def dominant_color(frames: np.ndarray, candidates=("red", "blue")) -> str | None
     return best if counts[best] else None
 
 
-def object_shape(frames: np.ndarray, color: str) -> str | None:
-    """circle or square from the mask's fill of its bounding box (pi/4 vs 1), median over frames."""
-    fills = []
-    for m in color_mask(frames, color):
-        rows, cols = np.nonzero(m)
-        if len(rows) < 4:
-            continue
-        box = (rows.max() - rows.min() + 1) * (cols.max() - cols.min() + 1)
-        fills.append(len(rows) / box)
-    if not fills:
+def shape_fit(mask: np.ndarray) -> tuple[float, float] | None:
+    """IoU of one frame's colour mask with a disk and with an axis-aligned square of the same area and centroid.
+
+    None where the mask is too small or touches the border (a ball leaving the view is cut, not reshaped)."""
+    rows, cols = np.nonzero(mask)
+    h, w = mask.shape
+    if len(rows) < 4 or rows.min() == 0 or cols.min() == 0 or rows.max() == h - 1 or cols.max() == w - 1:
         return None
-    return "square" if np.median(fills) > 0.9 else "circle"
+    cy, cx, area = rows.mean(), cols.mean(), len(rows)
+    yy, xx = np.indices(mask.shape)
+    disk = (yy - cy) ** 2 + (xx - cx) ** 2 <= area / np.pi
+    half = np.sqrt(area) / 2
+    square = (np.abs(yy - cy) < half) & (np.abs(xx - cx) < half)
+    return tuple(float((mask & t).sum() / (mask | t).sum()) for t in (disk, square))
+
+
+def object_shape(frames: np.ndarray, color: str, min_iou: float = SHAPE_MIN_IOU) -> str | None:
+    """circle or square by the better template fit, voted over frames; None (unclear) where fewer than half of
+    the frames showing the object fit either template with IoU >= ``min_iou`` (a smeared or broken object)."""
+    votes = []
+    for m in color_mask(frames, color):
+        fit = shape_fit(m)
+        if fit is not None:
+            votes.append(None if max(fit) < min_iou else ("circle" if fit[0] > fit[1] else "square"))
+    clear = [v for v in votes if v]
+    if not clear or len(clear) < len(votes) / 2:
+        return None
+    return max(("circle", "square"), key=clear.count)
 
 
 def object_radius(frames: np.ndarray, color: str) -> float:
@@ -133,7 +150,10 @@ def tally_attributes(generated: np.ndarray, params: UniformParams, attribute: st
         return "kept neither"
     kept_color = color == params.color
     if attribute == "shape":
-        kept_other = object_shape(frames, color) == params.shape
+        shape = object_shape(frames, color)
+        if shape is None:
+            return "shape unclear"
+        kept_other = shape == params.shape
     else:
         big = object_radius(frames, color) > SIZE_SPLIT
         kept_other = big == (params.radius > SIZE_SPLIT)
@@ -170,9 +190,10 @@ def describe(test: dict) -> str:
 
 
 def summarize(experiment: Experiment, outcomes: list[str], tests: list[str] | None = None,
-              velocities: list[tuple[float, float]] | None = None) -> dict:
+              velocities: list[tuple[float, float]] | None = None, color_kept: list[bool] | None = None) -> dict:
     """Counts and percentages of the outcomes; per test combination when ``tests`` labels each outcome;
-    the mean true and generated x-velocity when ``velocities`` holds (true, generated) per rollout."""
+    the mean true and generated x-velocity when ``velocities`` holds (true, generated) per rollout;
+    how often the given colour survived when ``color_kept`` says so per rollout."""
     counts = Counter(outcomes)
     n = len(outcomes)
     out = {"experiment": experiment.name, "title": experiment.title, "n": n, "paper": experiment.paper,
@@ -182,6 +203,8 @@ def summarize(experiment: Experiment, outcomes: list[str], tests: list[str] | No
     if tests is not None:
         out["by_test"] = {label: {o: sum(1 for t, x in zip(tests, outcomes) if t == label and x == o)
                                   for o in experiment.outcomes} for label in dict.fromkeys(tests)}
+    if color_kept is not None:
+        out["color_kept"] = {"count": int(sum(color_kept)), "percent": round(100 * sum(color_kept) / max(n, 1), 1)}
     if velocities is not None:
         true, gen = np.array(velocities, dtype=float).reshape(-1, 2).T
         found = np.isfinite(gen)
@@ -205,7 +228,10 @@ def run_experiment(name: str, pipe, n: int = 64, seed: int = 0, steps: int = 10)
         velocities = [(r.params.direction * r.params.speed, mean_velocity(r.generated[NUM_COND_FRAMES:], r.params.color))
                       for r in rollouts]
     outcomes = [tally(exp, r.generated, r.params) for r in rollouts]
-    return summarize(exp, outcomes, tests, velocities), rollouts
+    color_kept = None
+    if not name.startswith("case"):
+        color_kept = [dominant_color(r.generated[NUM_COND_FRAMES:]) == r.params.color for r in rollouts]
+    return summarize(exp, outcomes, tests, velocities, color_kept), rollouts
 
 
 def summary_lines(summary: dict) -> list[str]:
@@ -215,6 +241,9 @@ def summary_lines(summary: dict) -> list[str]:
         for label, counts in summary["by_test"].items():
             k = sum(counts.values())
             lines.append(f"{label} (n={k}): " + ", ".join(f"{o} {100 * c / max(k, 1):.0f}%" for o, c in counts.items()))
+    c = summary.get("color_kept")
+    if c:
+        lines.append(f"the given colour kept in {c['count']} of {summary['n']} ({c['percent']:.0f}%)")
     v = summary.get("velocity")
     if v and v["generated_mean"] is not None:
         lines.append(f"mean x-velocity: true {v['true_mean']:.2f}, generated {v['generated_mean']:.2f} "

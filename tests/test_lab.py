@@ -2,8 +2,9 @@ import numpy as np
 import pytest
 
 from phydemo.cli import main
-from phydemo.lab import (EXPERIMENTS, describe, rollout_caption, summarize, summary_lines, tally_attributes,
-                         tally, tally_case)
+from phydemo.lab import (EXPERIMENTS, describe, object_shape, rollout_caption, shape_fit, summarize, summary_lines,
+                         tally, tally_attributes, tally_case)
+from phydemo.metrics import color_mask
 from phydemo.render import render_positions
 from phydemo.scenes import UniformParams, sample_params
 from phydemo.train import TrainConfig
@@ -62,9 +63,25 @@ def test_tally_attributes_on_hand_made_frames():
     assert tally_attributes(moving("blue", "square", 1.2, 2.0), red_square, "shape") == "kept shape"
     assert tally_attributes(moving("red", "square", 1.2, 2.0), red_square, "shape") == "kept both"
     assert tally_attributes(moving("blue", "circle", 1.2, 2.0), red_square, "shape") == "kept neither"
+    smear = moving("red", "circle", 1.2, 2.0)
+    smear[:, 12:15, :] = smear[:, 12:15, ::-1]  # a torn, smeared object fits neither a disk nor a square
+    smear = np.minimum(smear, np.roll(smear, 4, axis=2))
+    assert tally_attributes(smear, red_square, "shape") == "shape unclear"
     big_red = UniformParams(2.0, 1.3, x=2.0, color="red").validate()
     assert tally_attributes(moving("red", "circle", 0.8, 2.0), big_red, "size") == "kept colour"
     assert tally_attributes(moving("blue", "circle", 1.3, 2.0), big_red, "size") == "kept size"
+
+
+@pytest.mark.parametrize("shape", ["circle", "square"])
+@pytest.mark.parametrize("color", ["red", "blue"])
+def test_object_shape_reads_rendered_shapes_and_ignores_cut_frames(shape, color):
+    rng = np.random.default_rng(1)
+    for _ in range(10):
+        r = rng.uniform(0.7, 1.4)
+        frames = moving(color, shape, r, rng.uniform(1, 4), x0=r + 0.3, y=rng.uniform(2, 8))
+        assert object_shape(frames[3:], color) == shape
+    cut = color_mask(moving(color, shape, 1.0, 0.0, x0=0.5)[:1], color)[0]
+    assert cut.sum() > 10 and shape_fit(cut) is None  # cut by the border: not read as a shape
 
 
 def test_summary_percentages():
@@ -81,6 +98,9 @@ def test_summary_per_test_combination_and_velocity():
     s = summarize(exp, ["kept colour", "kept shape", "kept colour", "kept colour"], labels * 2)
     assert s["by_test"]["red square"]["kept colour"] == 2 and s["by_test"]["blue circle"]["kept shape"] == 1
     assert any(line.startswith("red square (n=2): kept colour 100%") for line in summary_lines(s))
+    s = summarize(exp, ["kept colour", "shape unclear"], labels, color_kept=[True, True])
+    assert s["color_kept"] == {"count": 2, "percent": 100.0} and s["counts"]["shape unclear"] == 1
+    assert "the given colour kept in 2 of 2 (100%)" in summary_lines(s)
     case = EXPERIMENTS["case-set1"]
     assert describe(case.tests[0]) == "v in [1, 2.5]"
     s = summarize(case, ["pulled into the training range"] * 2 + ["other"], ["v in [1, 2.5]"] * 3,
