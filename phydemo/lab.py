@@ -71,7 +71,7 @@ EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in [
         {"combos": [{"color": "red", "radius_range": [[0.7, 1.05]]}, {"color": "blue", "radius_range": [[1.05, 1.4]]}]},
         ({"color": "red", "radius_range": (1.05, 1.4)}, {"color": "blue", "radius_range": (0.7, 1.05)}),
         "Colour > size: the generated ball keeps its colour and takes the size of its colour's training case.",
-        ("kept colour", "kept size", "kept both", "kept neither"),
+        ("kept colour", "kept size", "kept both", "kept neither", "size unclear"),
     ),
 ]}
 PAPER_ORDER = "colour > size > velocity > shape"
@@ -143,16 +143,17 @@ def tally_case(generated: np.ndarray, params: UniformParams, train_speed=(2.5, 4
 
 
 def tally_attributes(generated: np.ndarray, params: UniformParams, attribute: str) -> str:
-    """Which of (colour, ``attribute``) the generated object kept; attribute is shape or size."""
+    """Which of (colour, ``attribute``) the generated object kept; attribute is shape or size. Shape and size are
+    read only where the object fits a disk or a square (``object_shape``); otherwise ``<attribute> unclear``."""
     frames = generated[NUM_COND_FRAMES:]
     color = dominant_color(frames)
     if color is None:
         return "kept neither"
     kept_color = color == params.color
+    shape = object_shape(frames, color)
+    if shape is None:  # a smeared or broken object has no readable shape or size
+        return f"{attribute} unclear"
     if attribute == "shape":
-        shape = object_shape(frames, color)
-        if shape is None:
-            return "shape unclear"
         kept_other = shape == params.shape
     else:
         big = object_radius(frames, color) > SIZE_SPLIT

@@ -67,6 +67,7 @@ def test_tally_attributes_on_hand_made_frames():
     smear[:, 12:15, :] = smear[:, 12:15, ::-1]  # a torn, smeared object fits neither a disk nor a square
     smear = np.minimum(smear, np.roll(smear, 4, axis=2))
     assert tally_attributes(smear, red_square, "shape") == "shape unclear"
+    assert tally_attributes(smear, UniformParams(2.0, 1.2, x=2.0).validate(), "size") == "size unclear"
     big_red = UniformParams(2.0, 1.3, x=2.0, color="red").validate()
     assert tally_attributes(moving("red", "circle", 0.8, 2.0), big_red, "size") == "kept colour"
     assert tally_attributes(moving("blue", "circle", 1.3, 2.0), big_red, "size") == "kept size"
