@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+from contextlib import nullcontext
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -62,21 +63,22 @@ def generate(scenario: str, split: str, n: int, seed: int, resolution: int, leve
     seeds = root.spawn((n + chunk - 1) // chunk)
     jobs = [(scenario, split, level, s, min(chunk, n - i * chunk), resolution, kwargs) for i, s in enumerate(seeds)]
     workers = workers or min(len(jobs), os.cpu_count() or 1)
-    parts = []
+    frames = positions = velocities = None  # filled chunk by chunk: peak memory is one copy of the set
+    params: list[SceneParams] = []
     bar = tqdm(total=n, desc=f"{scenario}/{split}{'/' + level if level else ''}", disable=not progress, unit="video")
-    if workers <= 1:
-        for job in jobs:
-            parts.append(_sample_chunk(job))
-            bar.update(job[4])
-    else:
-        with ProcessPoolExecutor(workers) as pool:
-            for part, job in zip(pool.map(_sample_chunk, jobs), jobs):
-                parts.append(part)
-                bar.update(job[4])
+    with ProcessPoolExecutor(workers) if workers > 1 else nullcontext() as pool:
+        results = pool.map(_sample_chunk, jobs) if pool else map(_sample_chunk, jobs)
+        for i, (part_params, f, pos, vel) in enumerate(results):
+            if frames is None:
+                frames = np.empty((n,) + f.shape[1:], f.dtype)
+                positions = np.empty((n,) + pos.shape[1:], pos.dtype)
+                velocities = np.empty((n,) + vel.shape[1:], vel.dtype)
+            lo = i * chunk
+            frames[lo:lo + len(f)], positions[lo:lo + len(f)], velocities[lo:lo + len(f)] = f, pos, vel
+            params += [params_from_dict(d) for d in part_params]
+            bar.update(len(f))
     bar.close()
-    params = [params_from_dict(d) for part in parts for d in part[0]]
-    return VideoSet(np.concatenate([p[1] for p in parts]), np.concatenate([p[2] for p in parts]),
-                    np.concatenate([p[3] for p in parts]), params)
+    return VideoSet(frames, positions, velocities, params)
 
 
 def save(videos: VideoSet, path: str | Path) -> Path:
