@@ -148,6 +148,8 @@ def _evaluate(args) -> int:
 
 
 def format_table(res: dict) -> str:
+    from .evaluate import format_bias
+
     rows = [f"{res['checkpoint']}  ({res['scenario']}, n={res['n']} per row, {res['steps']} steps, {res['resolution']}px)",
             f"{'set':<10}{'error':>10}{'median':>10}{'floor':>10}{'clean':>8}"]
     sets = [("ID", res["id"])] + [(f"OOD {k}", v) for k, v in res.get("ood", {}).items()]
@@ -155,8 +157,7 @@ def format_table(res: dict) -> str:
         rows.append(f"{name:<10}{r['error']:>10.4f}{r['error_median']:>10.4f}{r['parse_floor']:>10.4f}{r['clean_fraction']:>8.2f}")
     for name, r in sets:
         if r.get("bias_by_speed"):
-            rows.append(f"{name} speed bias (generated - true) by true speed: " + ", ".join(
-                f"[{b['speed'][0]:g}, {b['speed'][1]:g}] {b['bias']:+.3f}" for b in r["bias_by_speed"]))
+            rows.append(f"{name} speed bias (generated - true) by true speed: " + format_bias(r["bias_by_speed"]))
     return "\n".join(rows)
 
 

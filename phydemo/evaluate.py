@@ -63,6 +63,11 @@ def bias_by_speed(speeds: np.ndarray, signed: np.ndarray, width: float = 0.5) ->
     return rows
 
 
+def format_bias(rows: list[dict]) -> str:
+    """``[1, 1.5] +0.046, [1.5, 2] +0.003, ...``: a bias_by_speed list on one line."""
+    return ", ".join(f"[{b['speed'][0]:g}, {b['speed'][1]:g}] {b['bias']:+.3f}" for b in rows)
+
+
 def evaluate_pipeline(pipe, scenario: str, n: int = 256, steps: int = 10, levels=OOD_LEVELS, seed: int = EVAL_SEED,
                       batch_size: int = 16, progress: bool = True, data_kwargs: dict | None = None) -> dict:
     """Generate ``n`` ID videos and ``n`` per OOD level from fixed scenes and score them."""

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import yaml
 
+from .evaluate import format_bias
 from .rollout import paper_reference
 
 
@@ -64,8 +65,7 @@ Paper ({results['scenario']}): {', '.join(f'{k} {v}' for k, v in ref.items())}.
             if r.get("bias_by_speed")]
     if bias:
         text += "\nSpeed bias, generated - true speed along the motion, by true speed (> 0: sped up, < 0: slowed down):\n\n"
-        text += "".join(f"- {'ID' if name == 'ID' else 'OOD ' + name}: " + ", ".join(
-            f"[{b['speed'][0]:g}, {b['speed'][1]:g}] {b['bias']:+.3f}" for b in rows) + "\n" for name, rows in bias)
+        text += "".join(f"- {'ID' if name == 'ID' else 'OOD ' + name}: {format_bias(rows)}\n" for name, rows in bias)
     if benchmark:
         text += f"\nSampling speed: {benchmark}\n"
     path = folder / "README.md"
