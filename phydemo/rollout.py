@@ -33,7 +33,30 @@ def ood_labels(dist: dict, params: SceneParams) -> dict[str, str]:
             out["direction" + suffix] = f"direction{suffix}={'right' if direction > 0 else 'left'} was never seen in training"
         if ball.shape not in dist["shapes"]:
             out["shape" + suffix] = f"shape{suffix}={ball.shape} was never seen in training (seen: {', '.join(dist['shapes'])})"
+        combos = dist.get("combos")
+        if combos and not any(_in_combo(c, ball) for c in combos):
+            out["combination" + suffix] = (f"ball{suffix} ({_describe_ball(ball)}) is a combination never seen in training "
+                                           f"(seen: {'; '.join(_describe_combo(c) for c in combos)})")
     return out
+
+
+def _in_combo(combo: dict, ball) -> bool:
+    """Whether a ball falls in one training combination (a mechanism-lab preset: colour with shape, size or speed)."""
+    return (combo.get("color", ball.color) == ball.color and combo.get("shape", ball.shape) == ball.shape
+            and in_ranges(ball.radius, combo.get("radius_range", [[0, float("inf")]]))
+            and in_ranges(abs(ball.vx), combo.get("speed_range", [[0, float("inf")]])))
+
+
+def _describe_ball(ball) -> str:
+    return f"{ball.color} {ball.shape}, r={ball.radius:g}, v={abs(ball.vx):g}"
+
+
+def _describe_combo(combo: dict) -> str:
+    parts = [combo.get("color", ""), combo.get("shape", "")]
+    for key, name in (("radius_range", "r"), ("speed_range", "v")):
+        if key in combo:
+            parts.append(f"{name} in " + " U ".join(f"[{lo:g}, {hi:g}]" for lo, hi in combo[key]))
+    return " ".join(p for p in parts if p)
 
 
 def per_frame_velocity(frames: np.ndarray, traj: Trajectory) -> np.ndarray:

@@ -163,3 +163,16 @@ def test_tally_of_ground_truth_test_rollouts_is_the_law(name):
     outcomes = [tally(exp, render(simulate(p), 32), p) for p in scenes]
     expected = "follows the law" if name.startswith("case") else "kept both"
     assert outcomes.count(expected) >= 30, outcomes
+
+
+def test_ood_label_names_an_unseen_combination_of_seen_attributes():
+    from phydemo.rollout import ood_labels
+
+    dist = {"speed": [[1.0, 4.0]], "radius": [[0.7, 1.4]], "colors": ["blue", "red"], "shapes": ["circle", "square"],
+            "combos": EXPERIMENTS["color-shape"].data_kwargs["combos"]}
+    assert ood_labels(dist, UniformParams(2.0, 1.0, color="red", shape="circle")) == {}
+    label = ood_labels(dist, UniformParams(2.0, 1.0, color="red", shape="square"))["combination"]
+    assert "red square" in label and "seen: red circle; blue square" in label
+    dist["combos"] = EXPERIMENTS["color-size"].data_kwargs["combos"]
+    assert ood_labels(dist, UniformParams(2.0, 0.8, color="red")) == {}
+    assert "seen: red r in [0.7, 1.05]; blue r in [1.05, 1.4]" in ood_labels(dist, UniformParams(2.0, 1.3))["combination"]
