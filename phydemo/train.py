@@ -156,6 +156,8 @@ def train(cfg: TrainConfig) -> Path:
         ema.load_state_dict(state["ema"])
         step = int(state["step"])
         elapsed_before = float(state.get("elapsed_s", 0.0))
+        if accelerator.is_main_process:
+            drop_log_after(log_path, step)  # records a killed run wrote after its last saved state
     model, opt, sched = accelerator.prepare(model, opt, sched)
     ema.to(accelerator.device)
     rng = np.random.default_rng([cfg.seed, step, accelerator.process_index])
@@ -181,7 +183,7 @@ def train(cfg: TrainConfig) -> Path:
             record = None
             if step % cfg.log_every == 0:
                 record = {"step": step, "loss": float(np.mean(losses)), "lr": sched.get_last_lr()[0],
-                          "sec_per_step": (time.time() - t_log) / len(losses), "elapsed_min": (time.time() - t_start) / 60}
+                          "sec_per_step": (time.time() - t_log) / len(losses), "elapsed_min": (elapsed_before + time.time() - t_start) / 60}
                 losses, t_log = [], time.time()
             if step % cfg.eval_every == 0 or step == cfg.max_steps or out_of_time:
                 record = record or {"step": step}
@@ -202,6 +204,18 @@ def train(cfg: TrainConfig) -> Path:
         if out_of_time:
             break
     return run_dir / "checkpoint"
+
+
+def drop_log_after(log_path: Path, step: int) -> None:
+    """Keep only the log records up to `step`, so a resumed run does not log the same steps twice."""
+    if not log_path.exists():
+        return
+    lines = log_path.read_text().splitlines()
+    kept = [line for line in lines if line.strip() and json.loads(line).get("step", 0) <= step]
+    if len(kept) != len(lines):
+        tmp = log_path.with_suffix(".tmp")
+        tmp.write_text("".join(line + "\n" for line in kept))
+        tmp.replace(log_path)
 
 
 def ema_model(model: VideoDiT, ema: EMAModel) -> VideoDiT:

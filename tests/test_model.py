@@ -143,10 +143,16 @@ def test_training_run_checkpoints_and_resumes(tmp_path):
     assert json.loads((folder / "train_state.json").read_text())["step"] == 2
     pipe = load_pipeline(folder)
     assert pipe.transformer.dtype == torch.float32  # loaded for compute; stored as fp16
+    log_path = tmp_path / "runs/tiny/log.jsonl"
+    with open(log_path, "a") as f:  # a run killed after step 3 logged it, but its state was saved at step 2
+        f.write(json.dumps({"step": 3, "loss": 9.0, "elapsed_min": 99.0}) + "\n")
     cfg.max_steps = 4
     train(cfg)  # resumes from runs/tiny/state.pt
-    log = [json.loads(line) for line in (tmp_path / "runs/tiny/log.jsonl").read_text().splitlines()]
-    assert [r["step"] for r in log if "loss" in r] == [1, 2, 3, 4]
+    log = [json.loads(line) for line in log_path.read_text().splitlines()]
+    assert [r["step"] for r in log if "loss" in r] == [1, 2, 3, 4]  # the killed run's step 3 is not kept
+    assert all(r["loss"] != 9.0 for r in log if "loss" in r)
+    minutes = [r["elapsed_min"] for r in log if "loss" in r]
+    assert minutes == sorted(minutes)  # wall time counts over resumed runs
     assert "id_error" in log[-1]  # the final step is evaluated with the paper's metric
     assert json.loads((folder / "train_state.json").read_text())["step"] == 4
 
