@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .metrics import color_mask, parse
-from .scenes import SceneParams, UniformParams
+from .scenes import SceneParams, UniformParams, describe_combination
 from .world import FRAME_DT, NUM_COND_FRAMES, WORLD_SIZE
 
 SIZE_SPLIT = 1.05  # colour/size experiment: radii below are "small", above "large"
@@ -180,16 +180,6 @@ def rollout_caption(experiment: Experiment, generated: np.ndarray, params: Unifo
     return f"{params.color} {asked}: {outcome}"
 
 
-def describe(test: dict) -> str:
-    """A test combination in words: ``red square``, ``blue r in [0.7, 1.05]``, ``v in [1, 2.5]``."""
-    parts = [test.get("color", ""), test.get("shape", "")]
-    if "speed_range" in test:
-        parts.append("v in [{:g}, {:g}]".format(*test["speed_range"]))
-    if "radius_range" in test:
-        parts.append("r in [{:g}, {:g}]".format(*test["radius_range"]))
-    return " ".join(p for p in parts if p)
-
-
 def summarize(experiment: Experiment, outcomes: list[str], tests: list[str] | None = None,
               velocities: list[tuple[float, float]] | None = None, color_kept: list[bool] | None = None) -> dict:
     """Counts and percentages of the outcomes; per test combination when ``tests`` labels each outcome;
@@ -223,7 +213,7 @@ def run_experiment(name: str, pipe, n: int = 64, seed: int = 0, steps: int = 10)
         raise ValueError(f"unknown experiment {name!r}; one of {', '.join(EXPERIMENTS)}")
     exp = EXPERIMENTS[name]
     rollouts = run_rollouts(pipe, exp.test_scenes(n, seed), seed=seed, steps=steps)
-    tests = [describe(exp.tests[i % len(exp.tests)]) for i in range(n)]  # test_scenes' order
+    tests = [describe_combination(exp.tests[i % len(exp.tests)]) for i in range(n)]  # test_scenes' order
     velocities = None
     if name.startswith("case"):
         velocities = [(r.params.direction * r.params.speed, mean_velocity(r.generated[NUM_COND_FRAMES:], r.params.color))

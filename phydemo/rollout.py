@@ -10,7 +10,7 @@ import torch
 from .metrics import VelocityReport, fully_visible, parse, velocity_error
 from .physics import Trajectory, simulate
 from .render import render
-from .scenes import SceneParams, in_ranges
+from .scenes import SceneParams, describe_combination, in_ranges
 from .world import FRAME_DT, NUM_COND_FRAMES
 
 
@@ -36,7 +36,7 @@ def ood_labels(dist: dict, params: SceneParams) -> dict[str, str]:
         combos = dist.get("combos")
         if combos and not any(_in_combo(c, ball) for c in combos):
             out["combination" + suffix] = (f"ball{suffix} ({_describe_ball(ball)}) is a combination never seen in training "
-                                           f"(seen: {'; '.join(_describe_combo(c) for c in combos)})")
+                                           f"(seen: {'; '.join(describe_combination(c) for c in combos)})")
     return out
 
 
@@ -49,14 +49,6 @@ def _in_combo(combo: dict, ball) -> bool:
 
 def _describe_ball(ball) -> str:
     return f"{ball.color} {ball.shape}, r={ball.radius:g}, v={abs(ball.vx):g}"
-
-
-def _describe_combo(combo: dict) -> str:
-    parts = [combo.get("color", ""), combo.get("shape", "")]
-    for key, name in (("radius_range", "r"), ("speed_range", "v")):
-        if key in combo:
-            parts.append(f"{name} in " + " U ".join(f"[{lo:g}, {hi:g}]" for lo, hi in combo[key]))
-    return " ".join(p for p in parts if p)
 
 
 def per_frame_velocity(frames: np.ndarray, traj: Trajectory) -> np.ndarray:

@@ -257,6 +257,17 @@ def in_ranges(value: float, intervals) -> bool:
     return any(lo <= value <= hi for lo, hi in intervals)
 
 
+def describe_combination(combo: dict) -> str:
+    """An attribute combination in words (``red square``, ``blue r in [0.7, 1.05]``, ``v in [1, 2.5] U [3, 4]``);
+    a range is one interval [lo, hi] or a list of them. Serves the lab's test cases and the OOD label."""
+    parts = [combo.get("color", ""), combo.get("shape", "")]
+    for key, name in (("speed_range", "v"), ("radius_range", "r")):
+        if key in combo:
+            intervals = combo[key] if isinstance(combo[key][0], (list, tuple)) else [combo[key]]
+            parts.append(f"{name} in " + " U ".join(f"[{lo:g}, {hi:g}]" for lo, hi in intervals))
+    return " ".join(p for p in parts if p)
+
+
 def _uniform_in(rng: np.random.Generator, intervals) -> float:
     lengths = np.array([hi - lo for lo, hi in intervals], dtype=float)
     i = rng.choice(len(intervals), p=lengths / lengths.sum())

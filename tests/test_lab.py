@@ -2,11 +2,11 @@ import numpy as np
 import pytest
 
 from phydemo.cli import main
-from phydemo.lab import (EXPERIMENTS, describe, object_shape, rollout_caption, shape_fit, summarize, summary_lines,
+from phydemo.lab import (EXPERIMENTS, object_shape, rollout_caption, shape_fit, summarize, summary_lines,
                          tally, tally_attributes, tally_case)
 from phydemo.metrics import color_mask
 from phydemo.render import render_positions
-from phydemo.scenes import UniformParams, sample_params
+from phydemo.scenes import UniformParams, describe_combination, sample_params
 from phydemo.train import TrainConfig
 
 T = np.arange(32) * 0.1
@@ -94,7 +94,7 @@ def test_summary_percentages():
 
 def test_summary_per_test_combination_and_velocity():
     exp = EXPERIMENTS["color-shape"]
-    labels = [describe(t) for t in exp.tests]
+    labels = [describe_combination(t) for t in exp.tests]
     assert labels == ["red square", "blue circle"]
     s = summarize(exp, ["kept colour", "kept shape", "kept colour", "kept colour"], labels * 2)
     assert s["by_test"]["red square"]["kept colour"] == 2 and s["by_test"]["blue circle"]["kept shape"] == 1
@@ -103,7 +103,8 @@ def test_summary_per_test_combination_and_velocity():
     assert s["color_kept"] == {"count": 2, "percent": 100.0} and s["counts"]["shape unclear"] == 1
     assert "the given colour kept in 2 of 2 (100%)" in summary_lines(s)
     case = EXPERIMENTS["case-set1"]
-    assert describe(case.tests[0]) == "v in [1, 2.5]"
+    assert describe_combination(case.tests[0]) == "v in [1, 2.5]"
+    assert describe_combination({"color": "blue", "speed_range": [[1, 2], [3, 4]]}) == "blue v in [1, 2] U [3, 4]"
     s = summarize(case, ["pulled into the training range"] * 2 + ["other"], ["v in [1, 2.5]"] * 3,
                   [(1.5, 3.0), (2.0, 3.0), (1.0, float("nan"))])
     assert s["velocity"] == {"true_mean": 1.5, "generated_mean": 3.0, "found": 2}
