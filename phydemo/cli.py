@@ -223,7 +223,7 @@ def _experiment(args) -> int:
         raise ParamError("n", args.n, "an integer in [1, 4096]")
     pipe = load_pipeline(args.checkpoint or f"checkpoints/lab-{args.name}", device=_device())
     pipe.set_progress_bar_config(disable=args.json)
-    summary, _ = run_experiment(args.name, pipe, n=args.n, seed=args.seed, steps=args.steps)
+    summary, _, _ = run_experiment(args.name, pipe, n=args.n, seed=args.seed, steps=args.steps)
     if args.card:
         from .model_card import write_lab_card
 

@@ -148,11 +148,12 @@ class Demo:
             raise DemoError(f"unknown experiment {experiment!r}; available: {', '.join(self.lab_experiments) or 'none'}")
         n, seed, steps = _int("n", n, 1, MAX_SWEEP), _int("seed", seed, 0, 2**31 - 1), _int("steps", steps, 1, MAX_STEPS)
         with self._lock:
-            summary, rollouts = run_experiment(experiment, self.pipes[f"lab-{experiment}"], n=n, seed=seed, steps=steps)
+            summary, rollouts, outcomes = run_experiment(experiment, self.pipes[f"lab-{experiment}"], n=n, seed=seed, steps=steps)
         rows = []
-        for r in rollouts[:12]:
+        for r, outcome in zip(rollouts[:12], outcomes):
             strip = frame_strip(r.generated, every=4, size=64)
-            rows += [caption(rollout_caption(EXPERIMENTS[experiment], r.generated, r.params), strip.shape[1]), strip,
+            text = rollout_caption(EXPERIMENTS[experiment], r.generated, r.params, outcome)
+            rows += [caption(text, strip.shape[1]), strip,
                      np.full((4, strip.shape[1], 3), 160, np.uint8)]
         grid = np.concatenate(rows[:-1], axis=0)
         lines = [f"**{summary['title']}**, n = {summary['n']}", "", "| outcome | count | % |", "|---|---|---|"]

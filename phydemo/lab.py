@@ -170,9 +170,10 @@ def tally(experiment: Experiment, generated: np.ndarray, params: UniformParams) 
     return tally_attributes(generated, params, "shape" if experiment.name == "color-shape" else "size")
 
 
-def rollout_caption(experiment: Experiment, generated: np.ndarray, params: UniformParams) -> str:
-    """One line for a rollout in the lab grid: what was asked (the test case) and what the model did."""
-    outcome = tally(experiment, generated, params)
+def rollout_caption(experiment: Experiment, generated: np.ndarray, params: UniformParams, outcome: str | None = None) -> str:
+    """One line for a rollout in the lab grid: what was asked (the test case) and what the model did
+    (``outcome``, its tally, when already known)."""
+    outcome = outcome or tally(experiment, generated, params)
     if experiment.name.startswith("case"):
         v = mean_velocity(generated[NUM_COND_FRAMES:], params.color)
         return f"v {params.direction * params.speed:.2f} -> {v:.2f}: {outcome}"
@@ -205,8 +206,9 @@ def summarize(experiment: Experiment, outcomes: list[str], tests: list[str] | No
     return out
 
 
-def run_experiment(name: str, pipe, n: int = 64, seed: int = 0, steps: int = 10) -> tuple[dict, list]:
-    """Generate ``n`` test rollouts with a lab checkpoint and tally them."""
+def run_experiment(name: str, pipe, n: int = 64, seed: int = 0, steps: int = 10) -> tuple[dict, list, list[str]]:
+    """Generate ``n`` test rollouts with a lab checkpoint and tally them: the summary, the rollouts and
+    each rollout's outcome."""
     from .rollout import run_rollouts
 
     if name not in EXPERIMENTS:
@@ -222,7 +224,7 @@ def run_experiment(name: str, pipe, n: int = 64, seed: int = 0, steps: int = 10)
     color_kept = None
     if not name.startswith("case"):
         color_kept = [dominant_color(r.generated[NUM_COND_FRAMES:]) == r.params.color for r in rollouts]
-    return summarize(exp, outcomes, tests, velocities, color_kept), rollouts
+    return summarize(exp, outcomes, tests, velocities, color_kept), rollouts, outcomes
 
 
 def summary_lines(summary: dict) -> list[str]:
