@@ -157,6 +157,33 @@ def test_training_run_checkpoints_and_resumes(tmp_path):
     assert json.loads((folder / "train_state.json").read_text())["step"] == 4
 
 
+def test_final_weights_raw_ships_the_annealed_weights_and_a_finished_run_reexports(tmp_path):
+    from phydemo.train import train
+
+    def shipped_and_state(cfg):
+        folder = train(cfg)
+        pipe = load_pipeline(folder)
+        state = torch.load(tmp_path / "runs/tiny/state.pt", map_location="cpu", weights_only=True)
+        return pipe.transformer.state_dict(), state
+
+    cfg = tiny_train_config(tmp_path, max_steps=3, ckpt_every=3, decay_steps=2, lr=1e-2)
+    shipped, state = shipped_and_state(cfg)  # the default: the EMA
+    key = "final_layer.linear.weight"
+    assert not torch.equal(shipped[key], state["model"][key].half().float())
+    cfg.final_weights = "raw"
+    shipped, state = shipped_and_state(cfg)  # the same finished run, re-exported without training
+    assert state["step"] == 3
+    for name, tensor in state["model"].items():
+        assert torch.equal(shipped[name], tensor.half().float()), name  # the trained weights, stored in fp16
+    yaml_path = tmp_path / "bad.yaml"
+    yaml_path.write_text("name: x\nfinal_weights: raw\n")
+    with pytest.raises(ValueError, match="decay_steps"):
+        TrainConfig.from_yaml(yaml_path)
+    yaml_path.write_text("name: x\nfinal_weights: best\n")
+    with pytest.raises(ValueError, match="final_weights"):
+        TrainConfig.from_yaml(yaml_path)
+
+
 def test_the_same_training_command_gives_the_same_model(tmp_path):
     """Reproducibility: two fresh runs of one config end bit-identical (data, init, batches, noise all seeded)."""
     from phydemo.train import train
