@@ -197,3 +197,13 @@ def test_the_same_training_command_gives_the_same_model(tmp_path):
         assert torch.equal(tensor, states[1]["model"][key]), key
     final = states[0]["model"]["final_layer.linear.weight"]  # zero at init (adaLN-Zero)
     assert final.abs().sum() > 0  # so the runs did train
+
+
+def test_every_config_loads_and_names_its_run_after_its_file():
+    from pathlib import Path
+
+    paths = sorted(Path("configs").glob("*.yaml"))
+    assert len(paths) >= 3
+    for path in paths:
+        cfg = TrainConfig.from_yaml(path)
+        assert cfg.name == path.stem, path  # runs/<name> and the model card's reproduce command follow the file
