@@ -103,7 +103,9 @@ with gr.Blocks(title="phydemo: has a video model learned physics?") as app:
             inputs=inputs + [seed, steps], cache_examples=False)
     with gr.Tab("Sweep"):
         gr.Markdown("Generate for a range of input speeds (one batch) and compare the generated speed with the "
-                    "true one: the paper's central figure, live. The green band is the training range.")
+                    "true one: the paper's central figure, live. The green band is the training range. For a collision "
+                    "checkpoint both balls get the speed and the first ball's size; equal balls swap velocities, so "
+                    "the law is ball 1 leaving at its input speed.")
         with gr.Row():
             s_min = gr.Slider(0.0, 8.0, value=0.2, step=0.1, label="lowest speed")
             s_max = gr.Slider(0.0, 8.0, value=6.0, step=0.1, label="highest speed")

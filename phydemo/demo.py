@@ -12,6 +12,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from .checkpoint import CheckpointError, load_pipeline
+from .metrics import collision_index
 from .rollout import Rollout, ood_labels, paper_reference, per_frame_velocity, run_rollouts
 from .scenes import COLORS, SHAPES, ParamError, make_params
 from .video import caption, frame_strip, side_by_side, write_mp4
@@ -128,7 +129,8 @@ class Demo:
         params = [self.params(name, v, v, radius, radius, color, shape) for v in speeds]
         with self._lock:
             rollouts = run_rollouts(self._pipe(name), params, seed=seed, steps=steps)
-        return sweep_figure(speeds, [generated_speed(r) for r in rollouts], dist)
+        return sweep_figure(speeds, [generated_speed(r) for r in rollouts], dist,
+                            collision=dist["scenario"] == "collision")
 
 
     # ------------------------------------------------------------ mechanism lab
@@ -189,9 +191,17 @@ def _choice(name, value, choices) -> str:
 
 
 def generated_speed(r: Rollout) -> float:
-    """Mean parsed x-velocity of ball 1 over the scored frames (NaN if never scored)."""
-    v = r.report.parsed_velocity
-    return float(np.nanmean(v[:, 0, 0])) if len(v) else float("nan")
+    """Mean parsed x-velocity of ball 1 over the scored frames, signed along its true motion there (NaN if never
+    scored): the input speed where the law holds, for collisions too (the sweep's equal balls swap velocities, so
+    ball 1 leaves at its input speed, moving left); negative where the generated ball goes the wrong way."""
+    v, true = r.report.parsed_velocity, r.report.true_velocity
+    if r.params.scenario == "collision":  # after the contact, as the metric (the difference spanning it skipped)
+        post = slice(collision_index(true) + 1, None)
+        v, true = v[post], true[post]
+    if not len(v):
+        return float("nan")
+    direction = np.sign(np.nanmean(true[:, 0, 0])) or 1.0
+    return float(np.nanmean(v[:, 0, 0]) * direction)
 
 
 def velocity_figure(r: Rollout, dist: dict) -> go.Figure:
@@ -224,14 +234,15 @@ def velocity_figure(r: Rollout, dist: dict) -> go.Figure:
     return fig
 
 
-def sweep_figure(speeds, generated, dist: dict) -> go.Figure:
+def sweep_figure(speeds, generated, dist: dict, collision: bool = False) -> go.Figure:
     fig = go.Figure()
     for lo, hi in dist["speed"]:
         fig.add_vrect(x0=lo, x1=hi, fillcolor="green", opacity=0.1, line_width=0, annotation_text="training range")
     fig.add_trace(go.Scatter(x=speeds, y=speeds, mode="lines", name="true speed (the law)", line=dict(color="black")))
     fig.add_trace(go.Scatter(x=speeds, y=generated, mode="markers+lines", name="generated speed",
                              marker=dict(size=9, color="red")))
-    fig.update_layout(xaxis_title="input speed (world units / s)", yaxis_title="speed in the generated video",
+    fig.update_layout(xaxis_title="input speed (world units / s)" + (", both balls, equal sizes" if collision else ""),
+                      yaxis_title="speed of ball 1 after the collision" if collision else "speed in the generated video",
                       height=400, margin=dict(l=40, r=10, t=30, b=40))
     return fig
 
