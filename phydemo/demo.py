@@ -12,7 +12,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from .checkpoint import CheckpointError, load_pipeline
-from .metrics import collision_index
+from .metrics import after_contact
 from .rollout import Rollout, ood_labels, paper_reference, per_frame_velocity, run_rollouts
 from .scenes import COLORS, SHAPES, ParamError, make_params
 from .video import caption, frame_strip, side_by_side, write_mp4
@@ -129,8 +129,7 @@ class Demo:
         params = [self.params(name, v, v, radius, radius, color, shape) for v in speeds]
         with self._lock:
             rollouts = run_rollouts(self._pipe(name), params, seed=seed, steps=steps)
-        return sweep_figure(speeds, [generated_speed(r) for r in rollouts], dist,
-                            collision=dist["scenario"] == "collision")
+        return sweep_figure(speeds, [generated_speed(r) for r in rollouts], dist)
 
 
     # ------------------------------------------------------------ mechanism lab
@@ -195,8 +194,8 @@ def generated_speed(r: Rollout) -> float:
     scored): the input speed where the law holds, for collisions too (the sweep's equal balls swap velocities, so
     ball 1 leaves at its input speed, moving left); negative where the generated ball goes the wrong way."""
     v, true = r.report.parsed_velocity, r.report.true_velocity
-    if r.params.scenario == "collision":  # after the contact, as the metric (the difference spanning it skipped)
-        post = slice(collision_index(true) + 1, None)
+    if r.params.scenario == "collision":  # after the contact, as the metric
+        post = after_contact(true)
         v, true = v[post], true[post]
     if not len(v):
         return float("nan")
@@ -234,7 +233,8 @@ def velocity_figure(r: Rollout, dist: dict) -> go.Figure:
     return fig
 
 
-def sweep_figure(speeds, generated, dist: dict, collision: bool = False) -> go.Figure:
+def sweep_figure(speeds, generated, dist: dict) -> go.Figure:
+    collision = dist["scenario"] == "collision"
     fig = go.Figure()
     for lo, hi in dist["speed"]:
         fig.add_vrect(x0=lo, x1=hi, fillcolor="green", opacity=0.1, line_width=0, annotation_text="training range")

@@ -138,6 +138,11 @@ def collision_index(true_velocity: np.ndarray) -> int:
     return int(jumps[0]) + 1 if len(jumps) else len(vx) - 1
 
 
+def after_contact(true_velocity: np.ndarray) -> slice:
+    """The forward differences after the contact; the one spanning it is skipped, as in the paper's code."""
+    return slice(collision_index(true_velocity) + 1, None)
+
+
 def collision_error(frames: np.ndarray, traj: Trajectory) -> VelocityReport:
     """Mean over both balls of |mean post-collision parsed x-velocity - true post-collision x-velocity|."""
     p, r1, r2 = traj.positions, traj.balls[0].radius, traj.balls[1].radius
@@ -146,8 +151,7 @@ def collision_error(frames: np.ndarray, traj: Trajectory) -> VelocityReport:
     if len(idx) < 2:
         return VelocityReport(float("nan"), idx[:0], np.zeros((0, 2, 2)), np.zeros((0, 2, 2)))
     f, tv, dv = _velocities(frames, traj, idx)
-    c = collision_index(tv)
-    post = slice(c + 1, None)  # the difference spanning the contact is skipped, as in the paper's code
+    post = after_contact(tv)
     if len(dv[post]) == 0:
         return VelocityReport(float("nan"), f, tv, dv)
     err = np.mean(np.abs(np.nanmean(dv[post, :, 0], axis=0) - tv[post, :, 0].mean(axis=0)))

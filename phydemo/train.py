@@ -67,12 +67,16 @@ class TrainConfig:
         unknown = sorted(set(raw) - known)
         if unknown:
             raise ValueError(f"{path}: unknown option(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
-        cfg = cls(**raw)
-        if cfg.final_weights not in ("ema", "raw"):
-            raise ValueError(f"{path}: final_weights={cfg.final_weights!r}; allowed: ema, raw")
-        if cfg.final_weights == "raw" and not cfg.decay_steps:
-            raise ValueError(f"{path}: final_weights=raw needs decay_steps (raw weights are only annealed at lr 0)")
-        return cfg
+        try:
+            return cls(**raw)
+        except ValueError as e:
+            raise ValueError(f"{path}: {e}") from None
+
+    def __post_init__(self):
+        if self.final_weights not in ("ema", "raw"):
+            raise ValueError(f"final_weights={self.final_weights!r}; allowed: ema, raw")
+        if self.final_weights == "raw" and not self.decay_steps:
+            raise ValueError("final_weights=raw needs decay_steps (raw weights are only annealed at lr 0)")
 
     @property
     def run_dir(self) -> Path:
