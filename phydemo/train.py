@@ -40,6 +40,9 @@ class TrainConfig:
     warmup_steps: int = 200
     decay_steps: int = 0  # warmup-stable-decay: the lr falls linearly to 0 over the last decay_steps
     max_steps: int = 5000
+    # earlier ends of a run extended after it finished: the lr also decays to 0 at each of these steps, then
+    # warms up again, so the config states the whole schedule the shipped weights saw and a fresh run repeats it
+    anneal_at: list = field(default_factory=list)
     max_minutes: float = 0.0  # stop (and save) after this wall time; 0 = no limit
     high_noise_fraction: float = 0.0  # share of each batch trained at t = 1 (pure noise: conditioning only)
     high_noise_from_step: int = 0  # ... from this step on (a curriculum; 0 = from the start)
@@ -75,6 +78,9 @@ class TrainConfig:
     def __post_init__(self):
         if self.final_weights not in ("ema", "raw"):
             raise ValueError(f"final_weights={self.final_weights!r}; allowed: ema, raw")
+        ends = list(self.anneal_at) + [self.max_steps]
+        if any(not isinstance(e, int) or e <= 0 for e in ends) or ends != sorted(set(ends)):
+            raise ValueError(f"anneal_at={self.anneal_at!r}: expected increasing steps below max_steps")
         if self.final_weights == "raw" and not self.decay_steps:
             raise ValueError("final_weights=raw needs decay_steps (raw weights are only annealed at lr 0)")
 
@@ -120,9 +126,16 @@ def flow_matching_loss(model: VideoDiT, x0: torch.Tensor, generator: torch.Gener
 
 
 def lr_factor(step: int, cfg: TrainConfig) -> float:
-    """Warmup-stable-decay: linear warmup, constant, then linear decay to 0 at ``max_steps``."""
-    warm = min(1.0, (step + 1) / max(1, cfg.warmup_steps))
-    decay = min(1.0, max(0.0, cfg.max_steps - step) / cfg.decay_steps) if cfg.decay_steps else 1.0
+    """Warmup-stable-decay: linear warmup, constant, then linear decay to 0 at ``max_steps``; with
+    ``anneal_at``, one such cycle ends at each of those steps and the next starts with its own warmup."""
+    start, end = 0, cfg.max_steps
+    for a in cfg.anneal_at:
+        if step < a:
+            end = a
+            break
+        start = a
+    warm = min(1.0, (step - start + 1) / max(1, cfg.warmup_steps))
+    decay = min(1.0, max(0.0, end - step) / cfg.decay_steps) if cfg.decay_steps else 1.0
     return warm * decay
 
 

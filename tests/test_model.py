@@ -207,3 +207,23 @@ def test_every_config_loads_and_names_its_run_after_its_file():
     for path in paths:
         cfg = TrainConfig.from_yaml(path)
         assert cfg.name == path.stem, path  # runs/<name> and the model card's reproduce command follow the file
+
+
+def test_lr_schedule_warms_up_holds_and_anneals_to_zero_at_each_cycle_end():
+    from phydemo.train import lr_factor
+
+    cfg = TrainConfig(name="x", warmup_steps=10, decay_steps=20, max_steps=100)
+    f = [lr_factor(s, cfg) for s in range(100)]
+    assert f[0] == pytest.approx(0.1) and f[9] == 1.0 and f[79] == 1.0
+    assert f[80] == pytest.approx(1.0) and f[99] == pytest.approx(1 / 20)  # linear to 0 at max_steps
+    assert all(a >= b for a, b in zip(f[10:], f[11:]))  # one cycle: never rises after warmup
+    cycled = TrainConfig(name="x", warmup_steps=10, decay_steps=20, max_steps=100, anneal_at=[50])
+    g = [lr_factor(s, cycled) for s in range(100)]
+    assert g[:50] == [lr_factor(s, TrainConfig(name="x", warmup_steps=10, decay_steps=20, max_steps=50))
+                      for s in range(50)]  # the first cycle is the run that ended at step 50
+    assert g[49] == pytest.approx(1 / 20) and g[50] == pytest.approx(0.1) and g[59] == 1.0  # rewarmed
+    assert g[50:] == pytest.approx([min(1, (s - 49) / 10) * min(1, (100 - s) / 20)
+                                    for s in range(50, 100)])
+    for bad in ([100], [60, 50], [0]):
+        with pytest.raises(ValueError, match="anneal_at"):
+            TrainConfig(name="x", max_steps=100, anneal_at=bad)
