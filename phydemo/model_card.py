@@ -19,6 +19,9 @@ def _header(folder: Path, cfg: dict, state: dict, dist: dict, what: str) -> str:
             + (f", directions {dist['directions']}" if dist.get("directions", [1]) != [1] else ""))
     weights = (f"shipped weights: the final ones, annealed to lr 0 (EMA {cfg['ema_decay']} for the logged evaluations)"
                if cfg.get("final_weights") == "raw" else f"shipped weights: EMA {cfg['ema_decay']}")
+    ends = cfg.get("anneal_at") or []
+    cycles = (f"; the lr also decayed to 0 at step {', '.join(f'{e:,}' for e in ends)} and warmed up again "
+              "(a run extended after it finished)" if ends else "")
     return f"""# {folder.name}: frame-conditioned video DiT, {what}
 
 Trained by phydemo (the paper released no weights). Sees the first 3 frames, generates the other 29.
@@ -28,7 +31,7 @@ Trained by phydemo (the paper released no weights). Sees the first 3 frames, gen
 - Model: `VideoDiT`, pixel space, patch {m.get('patch_size_t')}x{m.get('patch_size')}x{m.get('patch_size')} (t x h x w), width {m.get('hidden_size')},
   depth {m.get('depth')}, {m.get('num_heads')} heads, adaLN-Zero, x-prediction, rectified flow; weights stored in fp16.
 - Training: {state.get('step', '?')} steps of batch {cfg['batch_size']}, AdamW lr {cfg['lr']} (warmup {cfg.get('warmup_steps', 0)},
-  linear decay to 0 over the last {cfg.get('decay_steps', 0)}), {cfg.get('high_noise_fraction', 0):.0%} of each batch at t = 1 from
+  linear decay to 0 over the last {cfg.get('decay_steps', 0)}){cycles}, {cfg.get('high_noise_fraction', 0):.0%} of each batch at t = 1 from
   step {cfg.get('high_noise_from_step', 0)}, {weights}, {state.get('elapsed_min', 0):.0f} minutes on 2 CPU cores (no GPU).
 - Reproduce: `python -m phydemo train --config configs/{cfg['name']}.yaml`, then copy `runs/{cfg['name']}/checkpoint` here.
 
