@@ -57,7 +57,8 @@ def on_checkpoint(name):
     collision = dist["scenario"] == "collision"
     return (gr.update(info=_range_info(name, "speed")), gr.update(visible=collision, info=_range_info(name, "speed")),
             gr.update(info=_range_info(name, "radius")), gr.update(visible=collision, info=_range_info(name, "radius")),
-            gr.update(info="trained on " + ", ".join(dist["colors"])), gr.update(info="trained on " + ", ".join(dist["shapes"])))
+            gr.update(info="trained on " + ", ".join(dist["colors"])), gr.update(info="trained on " + ", ".join(dist["shapes"])),
+            demo_models.measured_text(name))
 
 
 with gr.Blocks(title="phydemo: has a video model learned physics?") as app:
@@ -70,6 +71,7 @@ with gr.Blocks(title="phydemo: has a video model learned physics?") as app:
         with gr.Row():
             with gr.Column(scale=1):
                 ckpt = gr.Dropdown(NAMES, value=DEFAULT, label="scenario / checkpoint")
+                measured = gr.Markdown(demo_models.measured_text(DEFAULT), elem_id="measured")
                 speed = gr.Slider(0.0, 8.0, value=2.5, step=0.05, label="initial speed", info=_range_info(DEFAULT, "speed"))
                 speed2 = gr.Slider(0.0, 8.0, value=2.5, step=0.05, label="speed of ball 2 (moving left)", visible=False)
                 radius = gr.Slider(0.2, 2.5, value=1.0, step=0.05, label="radius", info=_range_info(DEFAULT, "radius"))
@@ -91,7 +93,7 @@ with gr.Blocks(title="phydemo: has a video model learned physics?") as app:
         inputs = [ckpt, speed, speed2, radius, radius2, color, shape]
         for comp in inputs:
             comp.change(label, inputs, ood, queue=False)
-        ckpt.change(on_checkpoint, ckpt, [speed, speed2, radius, radius2, color, shape], queue=False)
+        ckpt.change(on_checkpoint, ckpt, [speed, speed2, radius, radius2, color, shape, measured], queue=False)
         go.click(run, inputs + [seed, steps], [video, strip, plot, report], api_name="run")
         gr.Examples(
             examples=[[DEFAULT, 2.5, 2.5, 1.0, 1.0, "red", "circle", 0, 10],

@@ -44,13 +44,14 @@ class Demo:
         import torch
 
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-        self.pipes = {}
+        self.pipes, self.folders = {}, {}
         root = Path(root)
         for folder in sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []:
             if (folder / "model_index.json").exists():
                 pipe = load_pipeline(folder, device=self.device)
                 pipe.set_progress_bar_config(disable=True)
                 self.pipes[folder.name] = pipe
+                self.folders[folder.name] = folder
         if not self.pipes:
             raise CheckpointError(f"{root}: no checkpoint folders found")
         self.out_dir = Path(tempfile.mkdtemp(prefix="phydemo-"))
@@ -95,6 +96,27 @@ class Demo:
         if not labels:
             return "**In distribution**: every attribute lies inside the training ranges."
         return "**Out of distribution**: " + "; ".join(labels.values()) + "."
+
+    def measured_text(self, name: str) -> str:
+        """Markdown: how good this checkpoint measured (its ``eval.json``), so a lecture knows what to expect."""
+        import json
+
+        self._pipe(name)
+        path = self.folders[name] / "eval.json"
+        try:
+            res = json.loads(path.read_text())
+            rid, ood = res["id"], res.get("ood", {})
+            parts = [f"ID error {rid['error']:.3f} (parse floor {rid['parse_floor']:.3f}, "
+                     f"{rid['clean_fraction']:.0%} of rollouts clean)"]
+            for level, title in (("v", "OOD speed"), ("r", "OOD radius"), ("vr", "OOD speed and radius")):
+                if level in ood:
+                    parts.append(f"{title} {ood[level]['error']:.3f} ({ood[level]['error'] / rid['error']:.1f}x ID)")
+            return (f"**Measured** on {res['n']} scenes per set ({res['steps']} sampling steps), world units / s: "
+                    + "; ".join(parts) + ".")
+        except FileNotFoundError:
+            return "A mechanism-lab checkpoint, trained on restricted cases: run its experiment in the Lab tab."
+        except (ValueError, KeyError, TypeError, ZeroDivisionError) as e:
+            return f"No measured table: {path} is unreadable ({type(e).__name__}: {e})."
 
     def run(self, name, speed, speed2, radius, radius2, color, shape, seed, steps, progress=None) -> DemoResult:
         p = self.params(name, speed, speed2, radius, radius2, color, shape)

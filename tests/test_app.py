@@ -41,6 +41,22 @@ def test_demo_labels_ood(demo):
     assert "Invalid request" in demo.ood_text("uniform", float("nan"), 1, 1, 1, "red", "circle")
 
 
+def test_demo_states_each_checkpoints_measured_errors(demo, tmp_path):
+    import json
+
+    measured = json.loads((ROOT / "checkpoints/uniform/eval.json").read_text())
+    text = demo.measured_text("uniform")
+    assert f"ID error {measured['id']['error']:.3f}" in text
+    assert f"OOD speed {measured['ood']['v']['error']:.3f}" in text and f"on {measured['n']} scenes" in text
+    assert "Lab tab" in demo.measured_text("lab-case-set1")
+    with pytest.raises(DemoError, match="unknown checkpoint"):
+        demo.measured_text("nope")
+    broken = Demo.__new__(Demo)  # the same pipelines, one folder whose eval.json is corrupt
+    broken.pipes, broken.folders = demo.pipes, {**demo.folders, "uniform": tmp_path}
+    (tmp_path / "eval.json").write_text("{not json")
+    assert "unreadable" in broken.measured_text("uniform") and str(tmp_path) in broken.measured_text("uniform")
+
+
 @pytest.mark.parametrize("args,msg", [
     ((float("nan"), 1.0, "red", "circle", 0, 10), "speed"),
     ((-1, 1.0, "red", "circle", 0, 10), "speed"),
@@ -217,6 +233,7 @@ def test_browser_click_run_shows_video_and_plot(server, tmp_path):
             "--disable-component-update", "--disable-sync"])
         page = browser.new_page(viewport={"width": 1400, "height": 1100})
         page.goto(server, wait_until="domcontentloaded")
+        assert "ID error" in page.locator("#measured").inner_text()  # the checkpoint's measured table
         page.locator("#run-button").click()
         page.wait_for_selector("#rollout-video video", timeout=120_000)
         page.wait_for_selector("#velocity-plot .js-plotly-plot, #velocity-plot .plot-container", timeout=120_000)
