@@ -148,7 +148,7 @@ def _evaluate(args) -> int:
 
 
 def format_table(res: dict) -> str:
-    from .evaluate import format_bias
+    from .evaluate import format_bias, format_by_radius
 
     rows = [f"{res['checkpoint']}  ({res['scenario']}, n={res['n']} per row, {res['steps']} steps, {res['resolution']}px)",
             f"{'set':<10}{'error':>10}{'median':>10}{'floor':>10}{'clean':>8}"]
@@ -158,6 +158,9 @@ def format_table(res: dict) -> str:
     for name, r in sets:
         if r.get("bias_by_speed"):
             rows.append(f"{name} speed bias (generated - true) by true speed: " + format_bias(r["bias_by_speed"]))
+    for name, r in sets:
+        if r.get("error_by_radius"):
+            rows.append(f"{name} error by smallest radius: " + format_by_radius(r["error_by_radius"]))
     return "\n".join(rows)
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from .evaluate import format_bias
+from .evaluate import format_bias, format_by_radius
 from .rollout import paper_reference
 
 
@@ -58,7 +58,7 @@ def write_model_card(folder: str | Path, results: dict, benchmark: dict | None =
     text = _header(folder, cfg, state, dist, results['scenario']) + f"""## Measured (`python -m phydemo evaluate --checkpoint checkpoints/{folder.name} --n {results['n']} --steps {results['steps']} --card`)
 
 Velocity error in world units / s, {results['n']} videos per row, {results['steps']} sampling steps; "clean" is the share
-of rollouts showing one clean ball (a single blob of the right area) in every scored frame.
+of rollouts showing one clean ball per ball of the scene (a single blob of the right area) in every scored frame.
 
 | set | mean error | median | parse floor | clean |
 |---|---|---|---|---|
@@ -71,6 +71,11 @@ Paper ({results['scenario']}): {', '.join(f'{k} {v}' for k, v in ref.items())}.
     if bias:
         text += "\nSpeed bias, generated - true speed along the motion, by true speed (> 0: sped up, < 0: slowed down):\n\n"
         text += "".join(f"- {'ID' if name == 'ID' else 'OOD ' + name}: {format_bias(rows)}\n" for name, rows in bias)
+    by_radius = [(name, r["error_by_radius"]) for name, r in [("ID", results["id"])] + list(results.get("ood", {}).items())
+                 if r.get("error_by_radius")]
+    if by_radius:
+        text += "\nError and clean share by the scene's smallest radius (small balls are a few pixels across):\n\n"
+        text += "".join(f"- {'ID' if name == 'ID' else 'OOD ' + name}: {format_by_radius(rows)}\n" for name, rows in by_radius)
     if benchmark:
         text += f"\nSampling speed: {benchmark}\n"
     path = folder / "README.md"

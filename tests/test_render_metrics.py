@@ -111,3 +111,13 @@ def test_score_reports_the_speed_bias_by_true_speed():
     assert res["error"] == pytest.approx(0.5, abs=0.05)
     assert bias_by_speed(np.array([1.2, 1.3, 5.2]), np.array([0.1, 0.3, np.nan])) == [
         {"speed": [1.0, 1.5], "n": 2, "bias": 0.2}]  # bins without a finite value are left out
+
+
+def test_error_by_radius_bins_the_smallest_ball():
+    from phydemo.evaluate import error_by_radius
+
+    rows = error_by_radius(np.array([0.5, 0.6, 1.0, 1.2, 1.3]), np.array([2.0, 1.0, 0.2, np.nan, 0.4]),
+                           np.array([False, True, True, True, False]))
+    assert rows == [{"radius": [0.5, 0.75], "n": 2, "error": 1.5, "clean": 0.5},
+                    {"radius": [1.0, 1.25], "n": 1, "error": 0.2, "clean": 1.0},  # the unscored 1.2 is left out
+                    {"radius": [1.25, 1.5], "n": 1, "error": 0.4, "clean": 0.0}]

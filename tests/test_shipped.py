@@ -90,6 +90,9 @@ def test_evaluate_card_writes_the_measured_table(tmp_path, monkeypatch):
     assert "configs/uniform.yaml" in card and "linear decay to 0 over the last" in card
     first = measured["id"]["bias_by_speed"][0]
     assert f"- ID: [{first['speed'][0]:g}, {first['speed'][1]:g}] {first['bias']:+.3f}" in card
+    by_radius = measured["id"]["error_by_radius"]
+    assert sum(r["n"] for r in by_radius) == measured["id"]["n_scored"]
+    assert f"[{by_radius[0]['radius'][0]:g}, {by_radius[0]['radius'][1]:g}] {by_radius[0]['error']:.3f}" in card
 
 
 LAB_CHECKPOINTS = [p for p in CHECKPOINTS if p.name.startswith("lab-")]
