@@ -114,7 +114,10 @@ class Demo:
             return (f"**Measured** on {res['n']} scenes per set ({res['steps']} sampling steps), world units / s: "
                     + "; ".join(parts) + ".")
         except FileNotFoundError:
-            return "A mechanism-lab checkpoint, trained on restricted cases: run its experiment in the Lab tab."
+            if (self.folders[name] / "experiment.json").exists():
+                return "A mechanism-lab checkpoint, trained on restricted cases: run its experiment in the Lab tab."
+            return (f"Not measured yet: `python -m phydemo evaluate --checkpoint {self.folders[name]} --card` "
+                    "writes its table.")
         except (ValueError, KeyError, TypeError, ZeroDivisionError) as e:
             return f"No measured table: {path} is unreadable ({type(e).__name__}: {e})."
 

@@ -78,6 +78,8 @@ class TrainConfig:
     def __post_init__(self):
         if self.final_weights not in ("ema", "raw"):
             raise ValueError(f"final_weights={self.final_weights!r}; allowed: ema, raw")
+        if not isinstance(self.anneal_at, (list, tuple)):
+            raise ValueError(f"anneal_at={self.anneal_at!r}: expected a list of steps, e.g. [5000]")
         ends = list(self.anneal_at) + [self.max_steps]
         if any(not isinstance(e, int) or e <= 0 for e in ends) or ends != sorted(set(ends)):
             raise ValueError(f"anneal_at={self.anneal_at!r}: expected increasing steps below max_steps")

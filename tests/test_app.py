@@ -55,6 +55,8 @@ def test_demo_states_each_checkpoints_measured_errors(demo, tmp_path):
     broken.pipes, broken.folders = demo.pipes, {**demo.folders, "uniform": tmp_path}
     (tmp_path / "eval.json").write_text("{not json")
     assert "unreadable" in broken.measured_text("uniform") and str(tmp_path) in broken.measured_text("uniform")
+    (tmp_path / "eval.json").unlink()  # a checkpoint copied without its table
+    assert "Not measured yet" in broken.measured_text("uniform") and "--card" in broken.measured_text("uniform")
 
 
 @pytest.mark.parametrize("args,msg", [

@@ -224,6 +224,6 @@ def test_lr_schedule_warms_up_holds_and_anneals_to_zero_at_each_cycle_end():
     assert g[49] == pytest.approx(1 / 20) and g[50] == pytest.approx(0.1) and g[59] == 1.0  # rewarmed
     assert g[50:] == pytest.approx([min(1, (s - 49) / 10) * min(1, (100 - s) / 20)
                                     for s in range(50, 100)])
-    for bad in ([100], [60, 50], [0]):
+    for bad in ([100], [60, 50], [0], 50):
         with pytest.raises(ValueError, match="anneal_at"):
             TrainConfig(name="x", max_steps=100, anneal_at=bad)
