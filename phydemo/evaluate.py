@@ -55,14 +55,8 @@ def score(scenario: str, generated: np.ndarray, videos: datamod.VideoSet) -> dic
 def error_by_radius(radii: np.ndarray, errors: np.ndarray, clean: np.ndarray, width: float = 0.25) -> list[dict]:
     """Mean error and clean share per bin of the scene's smallest radius (``width`` wide): where small balls,
     a few pixels across, are drawn worse (empty bins and unscored videos are left out)."""
-    which = np.floor(radii / width + 1e-9).astype(int)
-    rows = []
-    for b in np.unique(which):
-        m = (which == b) & np.isfinite(errors)
-        if m.any():
-            rows.append({"radius": [round(b * width, 3), round((b + 1) * width, 3)], "n": int(m.sum()),
-                         "error": round(float(errors[m].mean()), 4), "clean": round(float(clean[m].mean()), 3)})
-    return rows
+    return [{"radius": edges, "n": int(m.sum()), "error": round(float(errors[m].mean()), 4),
+             "clean": round(float(clean[m].mean()), 3)} for edges, m in _bins(radii, errors, width)]
 
 
 def format_by_radius(rows: list[dict]) -> str:
@@ -74,14 +68,17 @@ def format_by_radius(rows: list[dict]) -> str:
 def bias_by_speed(speeds: np.ndarray, signed: np.ndarray, width: float = 0.5) -> list[dict]:
     """Mean signed speed error (generated - true, along the motion) per true-speed bin of ``width``: > 0 where the
     model speeds balls up, < 0 where it slows them down (empty bins are left out)."""
-    which = np.floor(speeds / width).astype(int)
-    rows = []
+    return [{"speed": edges, "n": int(m.sum()), "bias": round(float(signed[m].mean()), 4)}
+            for edges, m in _bins(speeds, signed, width)]
+
+
+def _bins(keys: np.ndarray, values: np.ndarray, width: float):
+    """(edges, mask) per ``width``-wide bin of ``keys`` that holds a finite value."""
+    which = np.floor(keys / width + 1e-9).astype(int)
     for b in np.unique(which):
-        m = (which == b) & np.isfinite(signed)
+        m = (which == b) & np.isfinite(values)
         if m.any():
-            rows.append({"speed": [round(b * width, 3), round((b + 1) * width, 3)], "n": int(m.sum()),
-                         "bias": round(float(signed[m].mean()), 4)})
-    return rows
+            yield [round(b * width, 3), round((b + 1) * width, 3)], m
 
 
 def format_bias(rows: list[dict]) -> str:
