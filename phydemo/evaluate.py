@@ -9,16 +9,16 @@ from scipy import ndimage
 from . import data as datamod
 from .metrics import color_mask, evaluation_frames, fully_visible, velocity_error
 from .physics import simulate
-from .scenes import OOD_LEVELS
-
-EVAL_SEED = 20241104  # fixed evaluation scenes, disjoint in seed from training (seed 0)
+from .scenes import EVAL_SEED, OOD_LEVELS
 
 
 def is_clean(frames: np.ndarray, gt_frames: np.ndarray, traj) -> bool:
     """One clean object per ball in every scored frame: a single connected blob of its colour whose
-    area is within 35% of the ground truth's (no smear, no duplicate, no vanishing)."""
+    area is within 35% of the ground truth's (no smear, no duplicate, no vanishing). Scored frames are those
+    where the true ball lies wholly inside the view, on both axes: a thrown ball that has fallen out of the
+    bottom is not asked to be there."""
     for i, ball in enumerate(traj.balls):
-        idx = evaluation_frames(fully_visible(traj, i, "x"))
+        idx = evaluation_frames(fully_visible(traj, i))
         gen, ref = color_mask(frames[idx], ball.color), color_mask(gt_frames[idx], ball.color)
         for g, r in zip(gen, ref):
             _, count = ndimage.label(g, structure=np.ones((3, 3)))
@@ -43,7 +43,9 @@ def score(scenario: str, generated: np.ndarray, videos: datamod.VideoSet) -> dic
             true_vx = np.nanmean(report.true_velocity[:, 0, 0])  # signed along the direction of motion
             signed.append((np.nanmean(report.parsed_velocity[:, 0, 0]) - true_vx) * np.sign(true_vx or 1.0))
     errors, floors = np.array(errors), np.array(floors)
+    scored = errors[np.isfinite(errors)]
     out = {"error": float(np.nanmean(errors)), "error_median": float(np.nanmedian(errors)),
+           "error_se": float(scored.std(ddof=1) / np.sqrt(len(scored))) if len(scored) > 1 else float("nan"),
            "parse_floor": float(np.nanmean(floors)), "clean_fraction": float(np.mean(clean)),
            "n": int(len(errors)), "n_scored": int(np.sum(~np.isnan(errors)))}
     if speeds:
@@ -91,7 +93,7 @@ def evaluate_pipeline(pipe, scenario: str, n: int = 256, steps: int = 10, levels
     """Generate ``n`` ID videos and ``n`` per OOD level from fixed scenes and score them."""
     res = pipe.transformer.config.sample_size
     kw = dict(data_kwargs or {})
-    out: dict = {"scenario": scenario, "n": n, "steps": steps, "resolution": res}
+    out: dict = {"scenario": scenario, "n": n, "steps": steps, "resolution": res, "seed": seed}
     sets = [("id", None)] + [("ood", lvl) for lvl in levels]
     for split, level in sets:
         videos = datamod.generate(scenario, "id_eval" if split == "id" else "ood_eval", n, seed, res, level=level,

@@ -45,22 +45,25 @@ def _read(folder: Path) -> tuple[dict, dict, dict]:
     return cfg, state, dist
 
 
+def _table_row(name: str, r: dict) -> str:
+    se = f" ± {r['error_se']:.4f}" if r.get("error_se") is not None else ""
+    return (f"| {name} | {r['error']:.4f}{se} | {r['error_median']:.4f} | {r['parse_floor']:.4f} | "
+            f"{r['clean_fraction']:.2f} |")
+
+
 def write_model_card(folder: str | Path, results: dict, benchmark: dict | None = None) -> Path:
     folder = Path(folder)
     cfg, state, dist = _read(folder)
     (folder / "eval.json").write_text(json.dumps(results, indent=2))
     ref = paper_reference(results["scenario"])
-    rows = [f"| ID | {results['id']['error']:.4f} | {results['id']['error_median']:.4f} | "
-            f"{results['id']['parse_floor']:.4f} | {results['id']['clean_fraction']:.2f} |"]
-    for level, r in results.get("ood", {}).items():
-        rows.append(f"| OOD ({ {'v': 'speed', 'r': 'radius', 'vr': 'speed and radius'}[level] }) | {r['error']:.4f} | "
-                    f"{r['error_median']:.4f} | {r['parse_floor']:.4f} | {r['clean_fraction']:.2f} |")
+    names = {"v": "OOD (speed)", "r": "OOD (radius)", "vr": "OOD (speed and radius)"}
+    rows = [_table_row("ID", results["id"])] + [_table_row(names[k], r) for k, r in results.get("ood", {}).items()]
     text = _header(folder, cfg, state, dist, results['scenario']) + f"""## Measured (`python -m phydemo evaluate --checkpoint checkpoints/{folder.name} --n {results['n']} --steps {results['steps']} --card`)
 
 Velocity error in world units / s, {results['n']} videos per row, {results['steps']} sampling steps; "clean" is the share
 of rollouts showing one clean ball per ball of the scene (a single blob of the right area) in every scored frame.
 
-| set | mean error | median | parse floor | clean |
+| set | mean error (± standard error) | median | parse floor | clean |
 |---|---|---|---|---|
 {chr(10).join(rows)}
 

@@ -109,6 +109,8 @@ def test_score_reports_the_speed_bias_by_true_speed():
     assert slow["speed"] == [1.0, 1.5] and slow["n"] == 2 and slow["bias"] == pytest.approx(0.5, abs=0.05)
     assert fast["speed"] == [3.5, 4.0] and fast["bias"] == pytest.approx(-0.5, abs=0.05)
     assert res["error"] == pytest.approx(0.5, abs=0.05)
+    errors = [abs(w.speed - p.speed) for w, p in zip(wrong, scenes)]  # ~0.5 each: a small spread
+    assert 0 < res["error_se"] < 0.05 and res["error_se"] == pytest.approx(np.std(errors, ddof=1) / np.sqrt(3), abs=0.02)
     assert bias_by_speed(np.array([1.2, 1.3, 5.2]), np.array([0.1, 0.3, np.nan])) == [
         {"speed": [1.0, 1.5], "n": 2, "bias": 0.2}]  # bins without a finite value are left out
 
@@ -121,3 +123,22 @@ def test_error_by_radius_bins_the_smallest_ball():
     assert rows == [{"radius": [0.5, 0.75], "n": 2, "error": 1.5, "clean": 0.5},
                     {"radius": [1.0, 1.25], "n": 1, "error": 0.2, "clean": 1.0},  # the unscored 1.2 is left out
                     {"radius": [1.25, 1.5], "n": 1, "error": 0.4, "clean": 0.0}]
+
+
+def test_clean_ball_check_scores_only_frames_where_the_true_ball_is_in_view():
+    from phydemo.evaluate import is_clean
+    from phydemo.metrics import fully_visible
+    from phydemo.scenes import ParabolaParams
+
+    traj = simulate(ParabolaParams(speed=1.0, radius=1.0).validate())
+    gt = render(traj, 32)
+    gone = ~fully_visible(traj, 0)
+    assert gone[3:].any() and not color_mask(gt[-1], "red").any()  # the thrown ball falls out of the bottom
+    assert is_clean(gt, gt, traj)  # the ground truth is clean, frames without the ball included
+
+    vanished = gt.copy()
+    vanished[np.flatnonzero(~gone)[-1]] = 255  # the ball vanishes from a frame where it should be
+    assert not is_clean(vanished, gt, traj)
+    doubled = gt.copy()
+    doubled[5] = np.minimum(gt[5], np.roll(gt[5], 12, axis=1))  # a second ball beside the first
+    assert not is_clean(doubled, gt, traj)

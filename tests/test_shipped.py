@@ -74,8 +74,22 @@ def test_evaluate_cli_json(capsys, monkeypatch):
     assert main(["evaluate", "--checkpoint", "checkpoints/uniform", "--n", "4", "--steps", "2", "--levels", "v",
                  "--json"]) == 0
     res = json.loads(capsys.readouterr().out)
-    assert res["id"]["n"] == 4 and set(res["ood"]) == {"v"}
+    assert res["id"]["n"] == 4 and set(res["ood"]) == {"v"} and res["seed"] == 20241104
     assert 0 <= res["id"]["parse_floor"] < 0.05 and np.isfinite(res["id"]["error"])
+    assert res["id"]["error_se"] > 0
+
+
+def test_evaluate_cli_measures_on_another_seed_but_never_writes_that_as_the_card(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    assert main(["evaluate", "--checkpoint", "checkpoints/uniform", "--n", "2", "--steps", "1", "--levels", "v",
+                 "--seed", "7"]) == 0
+    assert "scene seed 7" in capsys.readouterr().out
+    folder = tmp_path / "uniform"
+    shutil.copytree("checkpoints/uniform", folder)
+    before = (folder / "eval.json").read_text()
+    assert main(["evaluate", "--checkpoint", str(folder), "--n", "2", "--seed", "7", "--card"]) == 2
+    assert "--seed 20241104" in capsys.readouterr().err
+    assert (folder / "eval.json").read_text() == before
 
 
 def test_evaluate_card_writes_the_measured_table(tmp_path, monkeypatch):
@@ -85,8 +99,8 @@ def test_evaluate_card_writes_the_measured_table(tmp_path, monkeypatch):
     assert main(["evaluate", "--checkpoint", str(folder), "--n", "4", "--steps", "2", "--levels", "v", "--card"]) == 0
     measured = json.loads((folder / "eval.json").read_text())
     card = (folder / "README.md").read_text()
-    assert f"| ID | {measured['id']['error']:.4f} |" in card
-    assert f"| OOD (speed) | {measured['ood']['v']['error']:.4f} |" in card
+    assert f"| ID | {measured['id']['error']:.4f} ± {measured['id']['error_se']:.4f} |" in card
+    assert f"| OOD (speed) | {measured['ood']['v']['error']:.4f} ± {measured['ood']['v']['error_se']:.4f} |" in card
     assert "configs/uniform.yaml" in card and "linear decay to 0 over the last" in card
     first = measured["id"]["bias_by_speed"][0]
     assert f"- ID: [{first['speed'][0]:g}, {first['speed'][1]:g}] {first['bias']:+.3f}" in card
