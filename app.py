@@ -2,6 +2,7 @@
 
 import gradio as gr
 
+from phydemo.defaults import DEFAULT_STEPS
 from phydemo.demo import MAX_STEPS, MAX_SWEEP, Demo, DemoError
 from phydemo.scenes import COLORS, SHAPES
 
@@ -82,7 +83,7 @@ with gr.Blocks(title="phydemo: has a video model learned physics?") as app:
                                     info="trained on " + ", ".join(demo_models.distribution(DEFAULT)["shapes"]))
                 with gr.Row():
                     seed = gr.Number(0, precision=0, label="seed")
-                    steps = gr.Slider(1, MAX_STEPS, value=10, step=1, label="sampling steps")
+                    steps = gr.Slider(1, MAX_STEPS, value=DEFAULT_STEPS, step=1, label="sampling steps")
                 ood = gr.Markdown(label(DEFAULT, 2.5, 2.5, 1.0, 1.0, "red", "circle"))
                 go = gr.Button("Run", variant="primary", elem_id="run-button")
             with gr.Column(scale=2):

@@ -10,10 +10,11 @@ import numpy as np
 import torch
 
 from .checkpoint import load_pipeline
+from .defaults import DEFAULT_STEPS
 from .data import generate
 
 
-def run_benchmark(checkpoint: str, steps: int = 10, batch: int = 16, repeats: int = 3) -> dict:
+def run_benchmark(checkpoint: str, steps: int = DEFAULT_STEPS, batch: int = 16, repeats: int = 3) -> dict:
     device = "cuda" if torch.cuda.is_available() else "cpu"
     pipe = load_pipeline(checkpoint, device=device)
     pipe.set_progress_bar_config(disable=True)

@@ -6,13 +6,15 @@ Bad input ends with a one-line ``error: ...`` on stderr and exit code 2; no part
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from pathlib import Path
 
 import numpy as np
 
-from .scenes import EVAL_SEED, SCENARIOS, ParamError, make_params
+from .defaults import DEFAULT_STEPS, EVAL_SEED
+from .scenes import OOD_LEVELS, SCENARIOS, ParamError, make_params
 
 EXIT_USAGE = 2
 
@@ -117,11 +119,16 @@ def _train(args) -> int:
     from .train import TrainConfig, train
 
     cfg = TrainConfig.from_yaml(args.config)
+    overrides = {}
     for kv in args.set or []:
         key, sep, value = kv.partition("=")
         if not sep or not hasattr(cfg, key):
             raise UsageError(f"--set expects KEY=VALUE with KEY an option of {args.config}, got {kv!r}")
-        setattr(cfg, key, yaml.safe_load(value))
+        overrides[key] = yaml.safe_load(value)
+    try:
+        cfg = dataclasses.replace(cfg, **overrides)  # validated as a config file is
+    except (TypeError, ValueError) as e:
+        raise UsageError(f"--set: {e}") from None
     print(train(cfg))
     return 0
 
@@ -130,12 +137,14 @@ def _evaluate(args) -> int:
     from .checkpoint import load_pipeline
     from .evaluate import evaluate_pipeline
 
+    levels = OOD_LEVELS if args.levels is None else () if args.levels == "none" else tuple(args.levels.split(","))
+    if set(levels) - set(OOD_LEVELS):
+        raise UsageError(f"--levels {args.levels!r}: give a comma-separated subset of {','.join(OOD_LEVELS)}, or none")
     if args.card and args.seed != EVAL_SEED:
         raise UsageError(f"--card writes the reported table, measured on the fixed evaluation scenes (--seed {EVAL_SEED}); "
                          f"drop --card to measure on the scenes of seed {args.seed}")
     pipe = load_pipeline(args.checkpoint, device=_device())
     pipe.set_progress_bar_config(disable=args.json)
-    levels = tuple(args.levels.split(",")) if args.levels else ("v", "r", "vr")
     res = evaluate_pipeline(pipe, pipe.training_distribution["scenario"], n=args.n, steps=args.steps, levels=levels,
                             seed=args.seed, batch_size=args.batch_size, progress=not args.json)
     res["checkpoint"] = str(args.checkpoint)
@@ -284,8 +293,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("evaluate", help="the paper's ID / OOD table for a checkpoint")
     p.add_argument("--checkpoint", required=True)
     p.add_argument("--n", type=int, default=256)
-    p.add_argument("--steps", type=int, default=10)
-    p.add_argument("--levels", default=None, help="comma-separated OOD levels (v,r,vr)")
+    p.add_argument("--steps", type=int, default=DEFAULT_STEPS, help="sampling steps")
+    p.add_argument("--levels", default=None, help="comma-separated OOD levels (v,r,vr; default all), or none for the ID row only")
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--seed", type=int, default=EVAL_SEED,
                    help=f"scene and noise seed (default {EVAL_SEED}: the reported evaluation scenes; choose settings on "
@@ -299,14 +308,14 @@ def build_parser() -> argparse.ArgumentParser:
     _add_scene_options(p)
     p.set_defaults(scenario=None)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--steps", type=int, default=10)
+    p.add_argument("--steps", type=int, default=DEFAULT_STEPS, help="sampling steps")
     p.add_argument("--out")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_generate)
 
     p = sub.add_parser("benchmark", help="sampling speed: ms per rollout and rollouts/s")
     p.add_argument("--checkpoint", default="checkpoints/uniform")
-    p.add_argument("--steps", type=int, default=10)
+    p.add_argument("--steps", type=int, default=DEFAULT_STEPS, help="sampling steps")
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--world", action="store_true", help="time simulation and rendering instead of sampling")
@@ -317,7 +326,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--checkpoint", default=None, help="default: checkpoints/lab-<name>")
     p.add_argument("--n", type=int, default=64)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--steps", type=int, default=10)
+    p.add_argument("--steps", type=int, default=DEFAULT_STEPS, help="sampling steps")
     p.add_argument("--json", action="store_true")
     p.add_argument("--card", action="store_true", help="write experiment.json and the model card README.md into the folder")
     p.set_defaults(func=_experiment)

@@ -9,7 +9,8 @@ from scipy import ndimage
 from . import data as datamod
 from .metrics import color_mask, evaluation_frames, fully_visible, velocity_error
 from .physics import simulate
-from .scenes import EVAL_SEED, OOD_LEVELS
+from .defaults import DEFAULT_STEPS, EVAL_SEED
+from .scenes import OOD_LEVELS
 
 
 def is_clean(frames: np.ndarray, gt_frames: np.ndarray, traj) -> bool:
@@ -88,7 +89,7 @@ def format_bias(rows: list[dict]) -> str:
     return ", ".join(f"[{b['speed'][0]:g}, {b['speed'][1]:g}] {b['bias']:+.3f}" for b in rows)
 
 
-def evaluate_pipeline(pipe, scenario: str, n: int = 256, steps: int = 10, levels=OOD_LEVELS, seed: int = EVAL_SEED,
+def evaluate_pipeline(pipe, scenario: str, n: int = 256, steps: int = DEFAULT_STEPS, levels=OOD_LEVELS, seed: int = EVAL_SEED,
                       batch_size: int = 16, progress: bool = True, data_kwargs: dict | None = None) -> dict:
     """Generate ``n`` ID videos and ``n`` per OOD level from fixed scenes and score them."""
     res = pipe.transformer.config.sample_size

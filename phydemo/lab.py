@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .defaults import DEFAULT_STEPS
 from .metrics import color_mask, parse
 from .scenes import SceneParams, UniformParams, describe_combination
 from .world import FRAME_DT, NUM_COND_FRAMES, WORLD_SIZE
@@ -206,7 +207,7 @@ def summarize(experiment: Experiment, outcomes: list[str], tests: list[str] | No
     return out
 
 
-def run_experiment(name: str, pipe, n: int = 64, seed: int = 0, steps: int = 10) -> tuple[dict, list, list[str]]:
+def run_experiment(name: str, pipe, n: int = 64, seed: int = 0, steps: int = DEFAULT_STEPS) -> tuple[dict, list, list[str]]:
     """Generate ``n`` test rollouts with a lab checkpoint and tally them: the summary, the rollouts and
     each rollout's outcome."""
     from .rollout import run_rollouts

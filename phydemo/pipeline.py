@@ -7,6 +7,7 @@ import torch
 from diffusers import DiffusionPipeline, FlowMatchEulerDiscreteScheduler
 
 from .data import from_model_space, to_model_space
+from .defaults import DEFAULT_STEPS
 from .models import VideoDiT
 from .world import NUM_COND_FRAMES
 
@@ -33,7 +34,7 @@ class PhyDiTPipeline(DiffusionPipeline):
         self.register_modules(transformer=transformer, scheduler=scheduler)
 
     @torch.no_grad()
-    def __call__(self, cond_frames: np.ndarray, num_inference_steps: int = 10, generator=None,
+    def __call__(self, cond_frames: np.ndarray, num_inference_steps: int = DEFAULT_STEPS, generator=None,
                  batch_size: int = 16, output_type: str = "np"):
         """cond_frames: uint8 (B, k >= 3, H, W, 3). Returns uint8 (B, T, H, W, 3), or a [-1, 1] tensor
         (B, 3, T, H, W) with ``output_type="pt"``; the conditioning frames are copied through exactly."""

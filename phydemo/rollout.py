@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
+from .defaults import DEFAULT_STEPS
 from .metrics import VelocityReport, fully_visible, parse, velocity_error
 from .physics import Trajectory, simulate
 from .render import render
@@ -101,7 +102,7 @@ def check_compatible(dist: dict, params: SceneParams) -> None:
         raise ValueError(f"this checkpoint generates {dist['scenario']!r} scenes, not {params.scenario!r}")
 
 
-def run_rollouts(pipe, params_list: list[SceneParams], seed: int = 0, steps: int = 10,
+def run_rollouts(pipe, params_list: list[SceneParams], seed: int = 0, steps: int = DEFAULT_STEPS,
                  batch_size: int = 16) -> list[Rollout]:
     """Simulate, render and generate a batch of scenes with one seeded sampling call."""
     dist = pipe.training_distribution
@@ -116,7 +117,7 @@ def run_rollouts(pipe, params_list: list[SceneParams], seed: int = 0, steps: int
             for p, t, g, x in zip(params_list, trajs, gts, gen)]
 
 
-def run_rollout(pipe, params: SceneParams, seed: int = 0, steps: int = 10) -> Rollout:
+def run_rollout(pipe, params: SceneParams, seed: int = 0, steps: int = DEFAULT_STEPS) -> Rollout:
     return run_rollouts(pipe, [params], seed, steps)[0]
 
 

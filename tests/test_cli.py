@@ -65,3 +65,17 @@ def test_data_cli_bad_input(tmp_path, capsys):
     assert main(["data", "--scenario", "nope", "--out", str(tmp_path)]) == 2
     assert main(["data", "--n", "0", "--out", str(tmp_path)]) == 2
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("override,needle", [
+    ("anneal_at=[99999]", "anneal_at"),     # past max_steps
+    ("anneal_at=5000", "anneal_at"),        # not a list
+    ("final_weights=best", "final_weights"),
+    ("nonsense=1", "KEY=VALUE"),
+])
+def test_train_cli_validates_set_overrides_like_the_config_file(tmp_path, capsys, override, needle):
+    cfg = tmp_path / "x.yaml"
+    cfg.write_text(f"name: x\noutput_dir: {tmp_path}/runs\ndata_dir: {tmp_path}/data\nmax_steps: 10\n")
+    assert main(["train", "--config", str(cfg), "--set", override]) == 2
+    assert needle in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.yaml"]  # refused before any data or run folder

@@ -11,6 +11,7 @@ import pytest
 
 from phydemo.checkpoint import load_pipeline, read_training_distribution
 from phydemo.cli import main
+from phydemo.defaults import DEFAULT_STEPS
 from phydemo.scenes import make_params
 from phydemo.rollout import run_rollout
 
@@ -90,6 +91,12 @@ def test_evaluate_cli_measures_on_another_seed_but_never_writes_that_as_the_card
     assert main(["evaluate", "--checkpoint", str(folder), "--n", "2", "--seed", "7", "--card"]) == 2
     assert "--seed 20241104" in capsys.readouterr().err
     assert (folder / "eval.json").read_text() == before
+    assert main(["evaluate", "--checkpoint", str(folder), "--levels", "v,speed", "--card"]) == 2
+    assert "subset of v,r,vr" in capsys.readouterr().err
+    assert (folder / "eval.json").read_text() == before
+    assert main(["evaluate", "--checkpoint", "checkpoints/uniform", "--n", "2", "--levels", "none", "--json"]) == 0
+    res = json.loads(capsys.readouterr().out)
+    assert "ood" not in res and res["steps"] == DEFAULT_STEPS
 
 
 def test_evaluate_card_writes_the_measured_table(tmp_path, monkeypatch):
