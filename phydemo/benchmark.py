@@ -10,8 +10,8 @@ import numpy as np
 import torch
 
 from .checkpoint import load_pipeline
-from .defaults import DEFAULT_STEPS
 from .data import generate
+from .defaults import DEFAULT_STEPS
 
 
 def run_benchmark(checkpoint: str, steps: int = DEFAULT_STEPS, batch: int = 16, repeats: int = 3) -> dict:

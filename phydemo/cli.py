@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .defaults import DEFAULT_STEPS, EVAL_SEED
+from .defaults import DEFAULT_STEPS, EVAL_SEED, TUNE_SEED
 from .scenes import OOD_LEVELS, SCENARIOS, ParamError, make_params
 
 EXIT_USAGE = 2
@@ -298,7 +298,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--seed", type=int, default=EVAL_SEED,
                    help=f"scene and noise seed (default {EVAL_SEED}: the reported evaluation scenes; choose settings on "
-                        "another seed so that the reported table stays a held-out measurement)")
+                        f"another, e.g. {TUNE_SEED}, so that the reported table stays a held-out measurement)")
     p.add_argument("--json", action="store_true")
     p.add_argument("--card", action="store_true", help="write eval.json and the model card README.md into the folder")
     p.set_defaults(func=_evaluate)

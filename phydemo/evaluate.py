@@ -7,9 +7,9 @@ import torch
 from scipy import ndimage
 
 from . import data as datamod
+from .defaults import DEFAULT_STEPS, EVAL_SEED
 from .metrics import color_mask, evaluation_frames, fully_visible, velocity_error
 from .physics import simulate
-from .defaults import DEFAULT_STEPS, EVAL_SEED
 from .scenes import OOD_LEVELS
 
 
