@@ -46,6 +46,7 @@ class TrainConfig:
     max_minutes: float = 0.0  # stop (and save) after this wall time; 0 = no limit
     high_noise_fraction: float = 0.0  # share of each batch trained at t = 1 (pure noise: conditioning only)
     high_noise_from_step: int = 0  # ... from this step on (a curriculum; 0 = from the start)
+    ball_loss_weight: float = 0.0  # the error on ball (non-background) pixels counts 1 + this many times
     ema_decay: float = 0.999
     # the weights of the final checkpoint: "ema", or "raw" = the trained weights themselves, for runs whose lr
     # decays to 0 (decay_steps): annealed, they beat their lagging EMA (uniform ID error 0.057 vs 0.065, n = 128)
@@ -106,13 +107,16 @@ def load_or_build_training_set(cfg: TrainConfig) -> datamod.VideoSet:
 
 
 def flow_matching_loss(model: VideoDiT, x0: torch.Tensor, generator: torch.Generator,
-                       high_noise_fraction: float = 0.0) -> torch.Tensor:
+                       high_noise_fraction: float = 0.0, ball_weight: float = 0.0) -> torch.Tensor:
     """Rectified-flow loss on the frames to generate: x_t = (1 - t) x0 + t eps; the target is the
     clean video for x-prediction models and the velocity eps - x0 for flow-prediction ones.
 
     t is uniform, except that a ``high_noise_fraction`` of the batch is set to t = 1, where the noisy
     video carries no information and the future must come from the conditioning frames alone: the
     part of the task that is physics, and the one that decides the first sampling step.
+
+    ``ball_weight`` > 0 weighs the squared error on the pixels of the true video that are not background
+    (white) 1 + ball_weight times: a ball of 1.6 px radius is 0.8% of a 32x32 frame.
     """
     b = x0.shape[0]
     t = torch.rand(b, generator=generator, device="cpu")
@@ -123,8 +127,11 @@ def flow_matching_loss(model: VideoDiT, x0: torch.Tensor, generator: torch.Gener
     cond, mask = condition_inputs(x0[:, :, :NUM_COND_FRAMES], x0.shape[2])
     pred = model(xt, t * 1000, cond, mask)
     target = x0 if getattr(model, "module", model).config.prediction_type == "sample" else noise - x0
-    err = (pred.float() - target) ** 2
-    return err[:, :, NUM_COND_FRAMES:].mean()
+    err = ((pred.float() - target) ** 2)[:, :, NUM_COND_FRAMES:]
+    if not ball_weight:
+        return err.mean()
+    w = 1.0 + ball_weight * (x0[:, :, NUM_COND_FRAMES:] < 0.99).any(dim=1, keepdim=True).float()
+    return (err * w).sum() / (w.sum() * err.shape[1])
 
 
 def lr_factor(step: int, cfg: TrainConfig) -> float:
@@ -198,7 +205,7 @@ def train(cfg: TrainConfig) -> Path:
         x0 = datamod.to_model_space(frames[idx]).to(accelerator.device)
         with accelerator.autocast():
             p_high = cfg.high_noise_fraction if step >= cfg.high_noise_from_step else 0.0
-            loss = flow_matching_loss(model, x0, gen, p_high)
+            loss = flow_matching_loss(model, x0, gen, p_high, cfg.ball_loss_weight)
         accelerator.backward(loss)
         if cfg.grad_clip:
             accelerator.clip_grad_norm_(model.parameters(), cfg.grad_clip)

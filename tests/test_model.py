@@ -227,3 +227,29 @@ def test_lr_schedule_warms_up_holds_and_anneals_to_zero_at_each_cycle_end():
     for bad in ([100], [60, 50], [0], 50):
         with pytest.raises(ValueError, match="anneal_at"):
             TrainConfig(name="x", max_steps=100, anneal_at=bad)
+
+
+def test_ball_weighted_loss_counts_ball_pixels_more():
+    """A stand-in model that predicts the clean video exactly except for an offset on chosen pixels."""
+    from types import SimpleNamespace
+
+    x0 = torch.ones(2, 3, 8, 8, 8)  # white
+    x0[:, :, :, 2:4, 2:4] = -1.0  # a black 2x2 "ball" in every frame
+    ball = (x0 < 0.99).any(dim=1, keepdim=True)
+
+    class Offset(torch.nn.Module):
+        config = SimpleNamespace(prediction_type="sample")
+
+        def __init__(self, where):
+            super().__init__()
+            self.where = where
+
+        def forward(self, xt, t, cond, mask):
+            return x0 + 0.5 * self.where.float()
+
+    def loss(where, w):
+        return flow_matching_loss(Offset(where), x0, torch.Generator().manual_seed(0), ball_weight=w).item()
+
+    assert loss(ball, 0.0) == pytest.approx(0.25 * 4 / 64)  # the plain mean: 4 of 64 pixels wrong by 0.5
+    assert loss(ball, 9.0) == pytest.approx(0.25 * 40 / (60 + 40))  # ball pixels weigh 10x
+    assert loss(~ball, 9.0) < loss(~ball, 0.0)  # background errors count less
