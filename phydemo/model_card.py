@@ -51,6 +51,13 @@ def _table_row(name: str, r: dict) -> str:
             f"{r['clean_fraction']:.2f} |")
 
 
+def _breakdown(results: dict, key: str, fmt, title: str) -> str:
+    """A titled bullet list, one line per set (ID, then each OOD level) that holds ``key``; empty if none does."""
+    sets = [("ID", results["id"])] + [(f"OOD {k}", r) for k, r in results.get("ood", {}).items()]
+    lines = [f"- {name}: {fmt(r[key])}\n" for name, r in sets if r.get(key)]
+    return f"\n{title}:\n\n" + "".join(lines) if lines else ""
+
+
 def write_model_card(folder: str | Path, results: dict, benchmark: dict | None = None) -> Path:
     folder = Path(folder)
     cfg, state, dist = _read(folder)
@@ -69,16 +76,10 @@ of rollouts showing one clean ball per ball of the scene (a single blob of the r
 
 Paper ({results['scenario']}): {', '.join(f'{k} {v}' for k, v in ref.items())}.
 """
-    bias = [(name, r["bias_by_speed"]) for name, r in [("ID", results["id"])] + list(results.get("ood", {}).items())
-            if r.get("bias_by_speed")]
-    if bias:
-        text += "\nSpeed bias, generated - true speed along the motion, by true speed (> 0: sped up, < 0: slowed down):\n\n"
-        text += "".join(f"- {'ID' if name == 'ID' else 'OOD ' + name}: {format_bias(rows)}\n" for name, rows in bias)
-    by_radius = [(name, r["error_by_radius"]) for name, r in [("ID", results["id"])] + list(results.get("ood", {}).items())
-                 if r.get("error_by_radius")]
-    if by_radius:
-        text += "\nError and clean share by the scene's smallest radius (small balls are a few pixels across):\n\n"
-        text += "".join(f"- {'ID' if name == 'ID' else 'OOD ' + name}: {format_by_radius(rows)}\n" for name, rows in by_radius)
+    text += _breakdown(results, "bias_by_speed", format_bias,
+                       "Speed bias, generated - true speed along the motion, by true speed (> 0: sped up, < 0: slowed down)")
+    text += _breakdown(results, "error_by_radius", format_by_radius,
+                       "Error and clean share by the scene's smallest radius (small balls are a few pixels across)")
     if benchmark:
         text += f"\nSampling speed: {benchmark}\n"
     path = folder / "README.md"
