@@ -48,7 +48,7 @@ def score(scenario: str, generated: np.ndarray, videos: datamod.VideoSet) -> dic
     out = {"error": float(np.nanmean(errors)), "error_median": float(np.nanmedian(errors)),
            "error_se": float(scored.std(ddof=1) / np.sqrt(len(scored))) if len(scored) > 1 else float("nan"),
            "parse_floor": float(np.nanmean(floors)), "clean_fraction": float(np.mean(clean)),
-           "n": int(len(errors)), "n_scored": int(np.sum(~np.isnan(errors)))}
+           "n": int(len(errors)), "n_scored": len(scored)}
     if speeds:
         out["bias_by_speed"] = bias_by_speed(np.array(speeds), np.array(signed))
     out["error_by_radius"] = error_by_radius(np.array(radii), errors, np.array(clean))
