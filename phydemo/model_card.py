@@ -22,6 +22,8 @@ def _header(folder: Path, cfg: dict, state: dict, dist: dict, what: str) -> str:
     ends = cfg.get("anneal_at") or []
     cycles = (f"; the lr also decayed to 0 at step {', '.join(f'{e:,}' for e in ends)} and warmed up again "
               "(a run extended after it finished)" if ends else "")
+    ball = (f", squared error on ball pixels weighted {1 + cfg['ball_loss_weight']:g}x"
+            if cfg.get("ball_loss_weight") else "")
     return f"""# {folder.name}: frame-conditioned video DiT, {what}
 
 Trained by phydemo (the paper released no weights). Sees the first 3 frames, generates the other 29.
@@ -32,7 +34,7 @@ Trained by phydemo (the paper released no weights). Sees the first 3 frames, gen
   depth {m.get('depth')}, {m.get('num_heads')} heads, adaLN-Zero, x-prediction, rectified flow; weights stored in fp16.
 - Training: {state.get('step', '?')} steps of batch {cfg['batch_size']}, AdamW lr {cfg['lr']} (warmup {cfg.get('warmup_steps', 0)},
   linear decay to 0 over the last {cfg.get('decay_steps', 0)}){cycles}, {cfg.get('high_noise_fraction', 0):.0%} of each batch at t = 1 from
-  step {cfg.get('high_noise_from_step', 0)}, {weights}, {state.get('elapsed_min', 0):.0f} minutes on 2 CPU cores (no GPU).
+  step {cfg.get('high_noise_from_step', 0)}{ball}, {weights}, {state.get('elapsed_min', 0):.0f} minutes on 2 CPU cores (no GPU).
 - Reproduce: `python -m phydemo train --config configs/{cfg['name']}.yaml`, then copy `runs/{cfg['name']}/checkpoint` here.
 
 """

@@ -8,10 +8,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
 from phydemo.checkpoint import load_pipeline, read_training_distribution
 from phydemo.cli import main
 from phydemo.defaults import DEFAULT_STEPS
+from phydemo.model_card import write_model_card
 from phydemo.scenes import make_params
 from phydemo.rollout import run_rollout
 
@@ -152,3 +154,13 @@ def test_every_shipped_lab_checkpoint_has_its_measured_card():
         measured = json.loads((folder / "experiment.json").read_text())
         assert measured["experiment"] == folder.name.removeprefix("lab-") and measured["n"] >= 64
         assert "| outcome | rollouts | share |" in (folder / "README.md").read_text()
+
+
+def test_model_card_names_a_weighted_ball_loss(tmp_path):
+    folder = tmp_path / "uniform"
+    shutil.copytree(ROOT / "checkpoints/uniform", folder)
+    results = json.loads((folder / "eval.json").read_text())
+    assert "ball pixels" not in write_model_card(folder, results).read_text()
+    cfg = yaml.safe_load((folder / "train_config.yaml").read_text())
+    (folder / "train_config.yaml").write_text(yaml.safe_dump({**cfg, "ball_loss_weight": 9}, sort_keys=False))
+    assert "squared error on ball pixels weighted 10x" in write_model_card(folder, results).read_text()
