@@ -247,9 +247,19 @@ def test_ball_weighted_loss_counts_ball_pixels_more():
         def forward(self, xt, t, cond, mask):
             return x0 + 0.5 * self.where.float()
 
-    def loss(where, w):
-        return flow_matching_loss(Offset(where), x0, torch.Generator().manual_seed(0), ball_weight=w).item()
+    def loss(where, w, dilate=0):
+        return flow_matching_loss(Offset(where), x0, torch.Generator().manual_seed(0), ball_weight=w,
+                                  ball_dilate=dilate).item()
 
     assert loss(ball, 0.0) == pytest.approx(0.25 * 4 / 64)  # the plain mean: 4 of 64 pixels wrong by 0.5
     assert loss(ball, 9.0) == pytest.approx(0.25 * 40 / (60 + 40))  # ball pixels weigh 10x
     assert loss(~ball, 9.0) < loss(~ball, 0.0)  # background errors count less
+    # Undilated, a wrong pixel just outside the ball costs a tenth of one inside: the bias that draws balls too
+    # large. Grown by 1 px, the 12 ring pixels weigh as much as the 4 ball pixels, per pixel.
+    ring = torch.nn.functional.max_pool3d(ball.float(), (1, 3, 3), stride=1, padding=(0, 1, 1)).bool() & ~ball
+    assert ring.sum(dim=(-2, -1)).unique().tolist() == [12]
+    assert loss(ring, 9.0) / 12 == pytest.approx(loss(ball, 9.0) / 4 / 10)
+    assert loss(ring, 9.0, dilate=1) / 12 == pytest.approx(loss(ball, 9.0, dilate=1) / 4)
+    assert loss(ball, 9.0, dilate=1) == pytest.approx(0.25 * 40 / (48 + 160))
+    with pytest.raises(ValueError, match="ball_loss_dilate"):
+        TrainConfig(name="x", ball_loss_dilate=-1)
