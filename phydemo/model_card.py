@@ -22,7 +22,8 @@ def _header(folder: Path, cfg: dict, state: dict, dist: dict, what: str) -> str:
     ends = cfg.get("anneal_at") or []
     cycles = (f"; the lr also decayed to 0 at step {', '.join(f'{e:,}' for e in ends)} and warmed up again "
               "(a run extended after it finished)" if ends else "")
-    ball = (f", squared error on ball pixels weighted {1 + cfg['ball_loss_weight']:g}x"
+    near = f" and within {cfg['ball_loss_dilate']} px of them" if cfg.get("ball_loss_dilate") else ""
+    ball = (f", squared error on ball pixels{near} weighted {1 + cfg['ball_loss_weight']:g}x"
             if cfg.get("ball_loss_weight") else "")
     return f"""# {folder.name}: frame-conditioned video DiT, {what}
 

@@ -164,3 +164,5 @@ def test_model_card_names_a_weighted_ball_loss(tmp_path):
     cfg = yaml.safe_load((folder / "train_config.yaml").read_text())
     (folder / "train_config.yaml").write_text(yaml.safe_dump({**cfg, "ball_loss_weight": 9}, sort_keys=False))
     assert "squared error on ball pixels weighted 10x" in write_model_card(folder, results).read_text()
+    (folder / "train_config.yaml").write_text(yaml.safe_dump({**cfg, "ball_loss_weight": 9, "ball_loss_dilate": 2}))
+    assert "ball pixels and within 2 px of them weighted 10x" in write_model_card(folder, results).read_text()
