@@ -1,0 +1,48 @@
+"""Diagnose bloated, faded or split balls: generated ball area over true area, and the share of frames where a
+ball's colour mask is one blob, on the same ID scenes for each checkpoint given.
+
+    python -m tools.ball_areas runs/collision-ball-region/checkpoint checkpoints/collision --n 8
+"""
+
+import argparse
+
+import numpy as np
+import torch
+from scipy import ndimage
+
+from phydemo import data as datamod
+from phydemo.checkpoint import load_pipeline
+from phydemo.defaults import DEFAULT_STEPS, TUNE_SEED
+from phydemo.metrics import color_mask, evaluation_frames, fully_visible
+from phydemo.physics import simulate
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("checkpoints", nargs="+")
+    ap.add_argument("--scenario", default="collision")
+    ap.add_argument("--n", type=int, default=8)
+    ap.add_argument("--seed", type=int, default=TUNE_SEED)
+    args = ap.parse_args()
+    for ck in args.checkpoints:
+        pipe = load_pipeline(ck)
+        videos = datamod.generate(args.scenario, "id_eval", args.n, args.seed, pipe.transformer.config.sample_size,
+                                  progress=False)
+        gen = pipe(videos.frames[:, :3], num_inference_steps=DEFAULT_STEPS, batch_size=8,
+                   generator=torch.Generator().manual_seed(0))
+        ratios, blobs = [], []
+        for g, gt, p in zip(gen, videos.frames, videos.params):
+            traj = simulate(p)
+            for i, ball in enumerate(traj.balls):
+                idx = evaluation_frames(fully_visible(traj, i))
+                for a, b in zip(color_mask(g[idx], ball.color), color_mask(gt[idx], ball.color)):
+                    ratios.append(a.sum() / max(b.sum(), 1))
+                    blobs.append(ndimage.label(a, structure=np.ones((3, 3)))[1])
+        ratios, blobs = np.array(ratios), np.array(blobs)
+        print(f"{ck}: area / true area median {np.median(ratios):.2f} (10-90%: {np.percentile(ratios, 10):.2f}-"
+              f"{np.percentile(ratios, 90):.2f}); frames with one blob {np.mean(blobs == 1):.2f}, none "
+              f"{np.mean(blobs == 0):.2f}, several {np.mean(blobs > 1):.2f}")
+
+
+if __name__ == "__main__":
+    main()
