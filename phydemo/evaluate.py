@@ -18,15 +18,23 @@ def is_clean(frames: np.ndarray, gt_frames: np.ndarray, traj) -> bool:
     area is within 35% of the ground truth's (no smear, no duplicate, no vanishing). Scored frames are those
     where the true ball lies wholly inside the view, on both axes: a thrown ball that has fallen out of the
     bottom is not asked to be there."""
+    for g, r in scored_ball_masks(frames, gt_frames, traj):
+        area, want = g.sum(), r.sum()
+        if blob_count(g) != 1 or abs(area - want) > 0.35 * max(want, 1):
+            return False
+    return True
+
+
+def scored_ball_masks(frames: np.ndarray, gt_frames: np.ndarray, traj):
+    """(generated, true) colour masks of each ball in each frame where the true ball lies wholly in view."""
     for i, ball in enumerate(traj.balls):
         idx = evaluation_frames(fully_visible(traj, i))
-        gen, ref = color_mask(frames[idx], ball.color), color_mask(gt_frames[idx], ball.color)
-        for g, r in zip(gen, ref):
-            _, count = ndimage.label(g, structure=np.ones((3, 3)))
-            area, want = g.sum(), r.sum()
-            if count != 1 or abs(area - want) > 0.35 * max(want, 1):
-                return False
-    return True
+        yield from zip(color_mask(frames[idx], ball.color), color_mask(gt_frames[idx], ball.color))
+
+
+def blob_count(mask: np.ndarray) -> int:
+    """Connected blobs in a 2-D mask (8-connected)."""
+    return ndimage.label(mask, structure=np.ones((3, 3)))[1]
 
 
 def score(scenario: str, generated: np.ndarray, videos: datamod.VideoSet) -> dict:

@@ -8,12 +8,11 @@ import argparse
 
 import numpy as np
 import torch
-from scipy import ndimage
 
 from phydemo import data as datamod
 from phydemo.checkpoint import load_pipeline
 from phydemo.defaults import DEFAULT_STEPS, TUNE_SEED
-from phydemo.metrics import color_mask, evaluation_frames, fully_visible
+from phydemo.evaluate import blob_count, scored_ball_masks
 from phydemo.physics import simulate
 
 
@@ -32,12 +31,9 @@ def main() -> None:
                    generator=torch.Generator().manual_seed(0))
         ratios, blobs = [], []
         for g, gt, p in zip(gen, videos.frames, videos.params):
-            traj = simulate(p)
-            for i, ball in enumerate(traj.balls):
-                idx = evaluation_frames(fully_visible(traj, i))
-                for a, b in zip(color_mask(g[idx], ball.color), color_mask(gt[idx], ball.color)):
-                    ratios.append(a.sum() / max(b.sum(), 1))
-                    blobs.append(ndimage.label(a, structure=np.ones((3, 3)))[1])
+            for a, b in scored_ball_masks(g, gt, simulate(p)):  # the frames and masks the clean check scores
+                ratios.append(a.sum() / max(b.sum(), 1))
+                blobs.append(blob_count(a))
         ratios, blobs = np.array(ratios), np.array(blobs)
         print(f"{ck}: area / true area median {np.median(ratios):.2f} (10-90%: {np.percentile(ratios, 10):.2f}-"
               f"{np.percentile(ratios, 90):.2f}); frames with one blob {np.mean(blobs == 1):.2f}, none "
