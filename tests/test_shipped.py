@@ -166,3 +166,15 @@ def test_model_card_names_a_weighted_ball_loss(tmp_path):
     assert "squared error on ball pixels weighted 10x" in write_model_card(folder, results).read_text()
     (folder / "train_config.yaml").write_text(yaml.safe_dump({**cfg, "ball_loss_weight": 9, "ball_loss_dilate": 2}))
     assert "ball pixels and within 2 px of them weighted 10x" in write_model_card(folder, results).read_text()
+
+
+def test_paired_comparison_scores_the_scenes_evaluate_scores():
+    """tools/compare_checkpoints.py pairs per-scene errors; its per-scene mean must be evaluate's ID error."""
+    from phydemo.evaluate import evaluate_pipeline
+    from tools.compare_checkpoints import per_scene
+
+    errors, clean = per_scene(str(ROOT / "checkpoints/uniform"), n=4, seed=7, steps=DEFAULT_STEPS, level=None)
+    res = evaluate_pipeline(load_pipeline(ROOT / "checkpoints/uniform"), "uniform", n=4, levels=(), seed=7, progress=False)
+    assert errors.shape == clean.shape == (4,)
+    assert np.nanmean(errors) == pytest.approx(res["id"]["error"])
+    assert clean.mean() == pytest.approx(res["id"]["clean_fraction"])
