@@ -37,16 +37,21 @@ def blob_count(mask: np.ndarray) -> int:
     return ndimage.label(mask, structure=np.ones((3, 3)))[1]
 
 
+def score_videos(scenario: str, generated: np.ndarray, videos: datamod.VideoSet):
+    """Per video: (velocity report of the generated frames, trajectory, clean or not), in scene order."""
+    for gen, gt, p in zip(generated, videos.frames, videos.params):
+        traj = simulate(p)
+        yield velocity_error(scenario, gen, traj), traj, is_clean(gen, gt, traj)
+
+
 def score(scenario: str, generated: np.ndarray, videos: datamod.VideoSet) -> dict:
     """Per-video errors of generated frames against the ground truth, and of the GT renders (floor)."""
     errors, floors, clean, speeds, signed, radii = [], [], [], [], [], []
-    for gen, gt, p in zip(generated, videos.frames, videos.params):
-        traj = simulate(p)
+    for (report, traj, ok), gt, p in zip(score_videos(scenario, generated, videos), videos.frames, videos.params):
         radii.append(min(b.radius for b in traj.balls))
-        report = velocity_error(scenario, gen, traj)
         errors.append(report.error)
         floors.append(velocity_error(scenario, gt, traj).error)
-        clean.append(is_clean(gen, gt, traj))
+        clean.append(ok)
         if scenario != "collision" and len(report.frames):
             speeds.append(p.speed)
             true_vx = np.nanmean(report.true_velocity[:, 0, 0])  # signed along the direction of motion
@@ -105,13 +110,22 @@ def evaluate_pipeline(pipe, scenario: str, n: int = 256, steps: int = DEFAULT_ST
     out: dict = {"scenario": scenario, "n": n, "steps": steps, "resolution": res, "seed": seed}
     sets = [("id", None)] + [("ood", lvl) for lvl in levels]
     for split, level in sets:
-        videos = datamod.generate(scenario, "id_eval" if split == "id" else "ood_eval", n, seed, res, level=level,
-                                  progress=progress, **({} if split == "ood" else kw))
-        gen = pipe(videos.frames[:, :3], num_inference_steps=steps, batch_size=batch_size,
-                   generator=torch.Generator().manual_seed(seed))
+        videos, gen = sample_scenes(pipe, scenario, n, steps, level, seed, batch_size, progress,
+                                    data_kwargs=None if split == "ood" else kw)
         result = score(scenario, gen, videos)
         if split == "id":
             out["id"] = result
         else:
             out.setdefault("ood", {})[level] = result
     return out
+
+
+def sample_scenes(pipe, scenario: str, n: int, steps: int = DEFAULT_STEPS, level: str | None = None,
+                  seed: int = EVAL_SEED, batch_size: int = 16, progress: bool = False, data_kwargs: dict | None = None):
+    """The fixed evaluation scenes for ``seed`` (ID, or OOD at ``level``) and the pipeline's rollouts of them."""
+    split = "id_eval" if level is None else "ood_eval"
+    videos = datamod.generate(scenario, split, n, seed, pipe.transformer.config.sample_size, level=level,
+                              progress=progress, **(data_kwargs or {}))
+    gen = pipe(videos.frames[:, :3], num_inference_steps=steps, batch_size=batch_size,
+               generator=torch.Generator().manual_seed(seed))
+    return videos, gen

@@ -2,38 +2,26 @@
 error, and how many scenes each draws cleanly. Pairing removes the scene-to-scene spread that dominates the
 standard error of either mean, so it tells a real gain from a lucky draw.
 
-    git archive HEAD~1 checkpoints/collision | tar -x -C /tmp/old
+    git archive af5bcc1 checkpoints/collision | tar -x -C /tmp/old   # the collision model shipped before 333c5b3
     python -m tools.compare_checkpoints /tmp/old/checkpoints/collision checkpoints/collision --n 256
 """
 
 import argparse
 
 import numpy as np
-import torch
 
-from phydemo import data as datamod
 from phydemo.checkpoint import load_pipeline
 from phydemo.defaults import DEFAULT_STEPS, EVAL_SEED
-from phydemo.evaluate import is_clean
-from phydemo.metrics import velocity_error
-from phydemo.physics import simulate
+from phydemo.evaluate import sample_scenes, score_videos
 
 
 def per_scene(checkpoint: str, n: int, seed: int, steps: int, level: str | None) -> tuple[np.ndarray, np.ndarray]:
     """Velocity error and clean flag per scene, for the scenes and noise `evaluate` uses with this seed."""
     pipe = load_pipeline(checkpoint)
     scenario = pipe.training_distribution["scenario"]
-    split = "id_eval" if level is None else "ood_eval"
-    videos = datamod.generate(scenario, split, n, seed, pipe.transformer.config.sample_size, level=level,
-                              progress=False)
-    gen = pipe(videos.frames[:, :3], num_inference_steps=steps, batch_size=16,
-               generator=torch.Generator().manual_seed(seed))
-    errors, clean = [], []
-    for g, gt, p in zip(gen, videos.frames, videos.params):
-        traj = simulate(p)
-        errors.append(velocity_error(scenario, g, traj).error)
-        clean.append(is_clean(g, gt, traj))
-    return np.array(errors), np.array(clean)
+    videos, gen = sample_scenes(pipe, scenario, n, steps, level, seed)
+    scored = list(score_videos(scenario, gen, videos))
+    return np.array([r.error for r, _, _ in scored]), np.array([ok for _, _, ok in scored])
 
 
 def main() -> None:
