@@ -121,11 +121,13 @@ def evaluate_pipeline(pipe, scenario: str, n: int = 256, steps: int = DEFAULT_ST
 
 
 def sample_scenes(pipe, scenario: str, n: int, steps: int = DEFAULT_STEPS, level: str | None = None,
-                  seed: int = EVAL_SEED, batch_size: int = 16, progress: bool = False, data_kwargs: dict | None = None):
-    """The fixed evaluation scenes for ``seed`` (ID, or OOD at ``level``) and the pipeline's rollouts of them."""
+                  seed: int = EVAL_SEED, batch_size: int = 16, progress: bool = False, data_kwargs: dict | None = None,
+                  noise_seed: int | None = None):
+    """The fixed evaluation scenes for ``seed`` (ID, or OOD at ``level``) and the pipeline's rollouts of them, drawn
+    from noise seeded with ``noise_seed`` (``seed`` when None, as ``evaluate`` does)."""
     split = "id_eval" if level is None else "ood_eval"
     videos = datamod.generate(scenario, split, n, seed, pipe.transformer.config.sample_size, level=level,
                               progress=progress, **(data_kwargs or {}))
     gen = pipe(videos.frames[:, :3], num_inference_steps=steps, batch_size=batch_size,
-               generator=torch.Generator().manual_seed(seed))
+               generator=torch.Generator().manual_seed(seed if noise_seed is None else noise_seed))
     return videos, gen

@@ -7,12 +7,10 @@ ball's colour mask is one blob, on the same ID scenes for each checkpoint given.
 import argparse
 
 import numpy as np
-import torch
 
-from phydemo import data as datamod
 from phydemo.checkpoint import load_pipeline
-from phydemo.defaults import DEFAULT_STEPS, TUNE_SEED
-from phydemo.evaluate import blob_count, scored_ball_masks
+from phydemo.defaults import TUNE_SEED
+from phydemo.evaluate import blob_count, sample_scenes, scored_ball_masks
 from phydemo.physics import simulate
 
 
@@ -25,10 +23,7 @@ def main() -> None:
     args = ap.parse_args()
     for ck in args.checkpoints:
         pipe = load_pipeline(ck)
-        videos = datamod.generate(args.scenario, "id_eval", args.n, args.seed, pipe.transformer.config.sample_size,
-                                  progress=False)
-        gen = pipe(videos.frames[:, :3], num_inference_steps=DEFAULT_STEPS, batch_size=8,
-                   generator=torch.Generator().manual_seed(0))
+        videos, gen = sample_scenes(pipe, args.scenario, args.n, seed=args.seed, batch_size=8, noise_seed=0)
         ratios, blobs = [], []
         for g, gt, p in zip(gen, videos.frames, videos.params):
             for a, b in scored_ball_masks(g, gt, simulate(p)):  # the frames and masks the clean check scores
