@@ -44,6 +44,9 @@ class TrainConfig:
     # earlier ends of a run extended after it finished: the lr also decays to 0 at each of these steps, then
     # warms up again, so the config states the whole schedule the shipped weights saw and a fresh run repeats it
     anneal_at: list = field(default_factory=list)
+    # fine-tuning: start from the final weights of the run of this config (trained first if it has not finished),
+    # with a fresh optimizer and EMA, so the command repeats the whole history of the weights it ships
+    init_from: str = ""
     max_minutes: float = 0.0  # stop (and save) after this wall time; 0 = no limit
     high_noise_fraction: float = 0.0  # share of each batch trained at t = 1 (pure noise: conditioning only)
     high_noise_from_step: int = 0  # ... from this step on (a curriculum; 0 = from the start)
@@ -188,9 +191,11 @@ def train(cfg: TrainConfig) -> Path:
     model = VideoDiT(num_frames=NUM_FRAMES, sample_size=cfg.resolution, **cfg.model)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=0.0, betas=(0.9, 0.99))
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor(s, cfg))
+    state_path = run_dir / "state.pt"
+    if cfg.init_from and not state_path.exists():
+        model.load_state_dict(initial_weights(cfg))
     ema = EMAModel(model.parameters(), decay=cfg.ema_decay)
     step, elapsed_before = 0, 0.0
-    state_path = run_dir / "state.pt"
     if state_path.exists():  # resume: weights-only load of our own tensors (no pickled objects)
         state = torch.load(state_path, map_location="cpu", weights_only=True)
         model.load_state_dict(state["model"])
@@ -254,6 +259,25 @@ def train(cfg: TrainConfig) -> Path:
         if out_of_time:
             break
     return run_dir / "checkpoint"
+
+
+def initial_weights(cfg: TrainConfig) -> dict:
+    """The final weights of the run of ``cfg.init_from`` (fp32), training that run first if it has not finished."""
+    base = TrainConfig.from_yaml(cfg.init_from)
+    if base.model != cfg.model or base.resolution != cfg.resolution:
+        raise ValueError(f"init_from={cfg.init_from}: its model {base.model} at {base.resolution} px differs from "
+                         f"this config's {cfg.model} at {cfg.resolution} px")
+    folder = base.run_dir / "checkpoint"
+    state_file = folder / "train_state.json"
+    done = state_file.is_file() and json.loads(state_file.read_text()).get("step", 0) >= base.max_steps
+    if not done:
+        print(f"init_from: training {cfg.init_from} first ({base.max_steps} steps)", flush=True)
+        train(base)
+        if json.loads(state_file.read_text()).get("step", 0) < base.max_steps:
+            raise RuntimeError(f"init_from={cfg.init_from}: that run stopped early (max_minutes); rerun to finish it")
+    from .checkpoint import load_pipeline
+
+    return load_pipeline(folder).transformer.state_dict()
 
 
 def drop_log_after(log_path: Path, step: int) -> None:

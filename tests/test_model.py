@@ -199,6 +199,32 @@ def test_the_same_training_command_gives_the_same_model(tmp_path):
     assert final.abs().sum() > 0  # so the runs did train
 
 
+def test_init_from_trains_the_base_run_first_and_starts_from_its_final_weights(tmp_path):
+    """A fine-tuning config repeats the whole history of its weights with one command."""
+    import yaml
+
+    from phydemo.train import train
+
+    base = tiny_train_config(tmp_path, name="base", max_steps=2, ckpt_every=2)
+    base_yaml = tmp_path / "base.yaml"
+    base_yaml.write_text(yaml.safe_dump({k: getattr(base, k) for k in
+                                         ("name", "train_size", "resolution", "batch_size", "warmup_steps", "model",
+                                          "max_steps", "ckpt_every", "output_dir", "data_dir")}))
+    tune = tiny_train_config(tmp_path, name="tune", max_steps=1, ckpt_every=1, lr=0.0, init_from=str(base_yaml))
+    train(tune)  # trains base.yaml's run first: it has not run yet
+    base_folder = tmp_path / "runs/base/checkpoint"
+    assert json.loads((base_folder / "train_state.json").read_text())["step"] == 2
+    start = load_pipeline(base_folder).transformer.state_dict()
+    tuned = torch.load(tmp_path / "runs/tune/state.pt", map_location="cpu", weights_only=True)["model"]
+    for key, tensor in start.items():  # lr 0: the fine-tuned weights are still the base run's final ones
+        assert torch.equal(tuned[key], tensor), key
+    assert start["final_layer.linear.weight"].abs().sum() > 0  # ... which were trained, not a fresh init
+    other = tiny_train_config(tmp_path, name="other", max_steps=1, init_from=str(base_yaml),
+                              model={**base.model, "depth": 1})
+    with pytest.raises(ValueError, match="init_from"):
+        train(other)
+
+
 def test_every_config_loads_and_names_its_run_after_its_file():
     from pathlib import Path
 
