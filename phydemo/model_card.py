@@ -25,6 +25,12 @@ def _header(folder: Path, cfg: dict, state: dict, dist: dict, what: str) -> str:
     near = f" and within {cfg['ball_loss_dilate']} px of them" if cfg.get("ball_loss_dilate") else ""
     ball = (f", squared error on ball pixels{near} weighted {1 + cfg['ball_loss_weight']:g}x"
             if cfg.get("ball_loss_weight") else "")
+    base = state.get("init_from")
+    start = (f"fine-tuned from the final weights of `{base['config']}` ({base.get('step', 0):,} steps, "
+             f"{base.get('elapsed_min', 0):.0f} minutes) for " if base else "")
+    total = (f"\n- In all: {base.get('step', 0) + state.get('step', 0):,} steps, "
+             f"{base.get('elapsed_min', 0) + state.get('elapsed_min', 0):.0f} minutes on 2 CPU cores." if base else "")
+    first = f" (it trains `{base['config']}` first if that run's checkpoint is missing)" if base else ""
     return f"""# {folder.name}: frame-conditioned video DiT, {what}
 
 Trained by phydemo (the paper released no weights). Sees the first 3 frames, generates the other 29.
@@ -33,10 +39,10 @@ Trained by phydemo (the paper released no weights). Sees the first 3 frames, gen
   32 frames, {data}.
 - Model: `VideoDiT`, pixel space, patch {m.get('patch_size_t')}x{m.get('patch_size')}x{m.get('patch_size')} (t x h x w), width {m.get('hidden_size')},
   depth {m.get('depth')}, {m.get('num_heads')} heads, adaLN-Zero, x-prediction, rectified flow; weights stored in fp16.
-- Training: {state.get('step', '?')} steps of batch {cfg['batch_size']}, AdamW lr {cfg['lr']} (warmup {cfg.get('warmup_steps', 0)},
+- Training: {start}{state.get('step', '?')} steps of batch {cfg['batch_size']}, AdamW lr {cfg['lr']} (warmup {cfg.get('warmup_steps', 0)},
   linear decay to 0 over the last {cfg.get('decay_steps', 0)}){cycles}, {cfg.get('high_noise_fraction', 0):.0%} of each batch at t = 1 from
-  step {cfg.get('high_noise_from_step', 0)}{ball}, {weights}, {state.get('elapsed_min', 0):.0f} minutes on 2 CPU cores (no GPU).
-- Reproduce: `python -m phydemo train --config configs/{cfg['name']}.yaml`, then copy `runs/{cfg['name']}/checkpoint` here.
+  step {cfg.get('high_noise_from_step', 0)}{ball}, {weights}, {state.get('elapsed_min', 0):.0f} minutes on 2 CPU cores (no GPU).{total}
+- Reproduce: `python -m phydemo train --config configs/{cfg['name']}.yaml`{first}, then copy `runs/{cfg['name']}/checkpoint` here.
 
 """
 

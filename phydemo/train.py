@@ -180,6 +180,17 @@ def save_checkpoint(folder: Path, model: VideoDiT, cfg: TrainConfig, extra: dict
         (folder / "train_state.json").write_text(json.dumps(extra, indent=2))
 
 
+def run_state(cfg: TrainConfig, step: int, elapsed_min: float) -> dict:
+    """What a checkpoint's train_state.json records: steps and minutes of this run, and with ``init_from`` those of
+    the run it started from, so a model card can state the whole training a fine-tuned model saw."""
+    state = {"step": step, "elapsed_min": elapsed_min}
+    if cfg.init_from:
+        base_file = TrainConfig.from_yaml(cfg.init_from).run_dir / "checkpoint" / "train_state.json"
+        base = json.loads(base_file.read_text()) if base_file.is_file() else {}
+        state["init_from"] = {"config": cfg.init_from, **base}
+    return state
+
+
 def train(cfg: TrainConfig) -> Path:
     accelerator = Accelerator()
     if cfg.torch_threads:
@@ -209,7 +220,7 @@ def train(cfg: TrainConfig) -> Path:
     if step >= cfg.max_steps:  # a finished run: only (re)write its checkpoint, with this config's final weights
         if accelerator.is_main_process:
             save_checkpoint(run_dir / "checkpoint", exported_model(model, ema, cfg, step), cfg,
-                            {"step": step, "elapsed_min": elapsed_before / 60})
+                            run_state(cfg, step, elapsed_before / 60))
         return run_dir / "checkpoint"
     frames = load_or_build_training_set(cfg).frames  # uint8 (N, T, H, W, 3); batches are converted on the fly
     model, opt, sched = accelerator.prepare(model, opt, sched)
@@ -255,7 +266,7 @@ def train(cfg: TrainConfig) -> Path:
                             "ema": ema.state_dict(), "step": step, "elapsed_s": elapsed}, tmp)
                 tmp.replace(state_path)
                 save_checkpoint(run_dir / "checkpoint", export or exported_model(raw, ema, cfg, step), cfg,
-                                {"step": step, "elapsed_min": elapsed / 60})
+                                run_state(cfg, step, elapsed / 60))
         if out_of_time:
             break
     return run_dir / "checkpoint"

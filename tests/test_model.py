@@ -219,6 +219,8 @@ def test_init_from_trains_the_base_run_first_and_starts_from_its_final_weights(t
     for key, tensor in start.items():  # lr 0: the fine-tuned weights are still the base run's final ones
         assert torch.equal(tuned[key], tensor), key
     assert start["final_layer.linear.weight"].abs().sum() > 0  # ... which were trained, not a fresh init
+    state = json.loads((tmp_path / "runs/tune/checkpoint/train_state.json").read_text())
+    assert state["step"] == 1 and state["init_from"]["config"] == str(base_yaml) and state["init_from"]["step"] == 2
     other = tiny_train_config(tmp_path, name="other", max_steps=1, init_from=str(base_yaml),
                               model={**base.model, "depth": 1})
     with pytest.raises(ValueError, match="init_from"):

@@ -168,6 +168,17 @@ def test_model_card_names_a_weighted_ball_loss(tmp_path):
     assert "ball pixels and within 2 px of them weighted 10x" in write_model_card(folder, results).read_text()
 
 
+def test_model_card_of_a_fine_tuned_model_states_its_whole_training(tmp_path):
+    folder = tmp_path / "uniform"
+    shutil.copytree(ROOT / "checkpoints/uniform", folder)
+    results = json.loads((folder / "eval.json").read_text())
+    (folder / "train_state.json").write_text(json.dumps(
+        {"step": 4000, "elapsed_min": 60.0, "init_from": {"config": "configs/base.yaml", "step": 9000, "elapsed_min": 170.0}}))
+    card = write_model_card(folder, results).read_text()
+    assert "fine-tuned from the final weights of `configs/base.yaml` (9,000 steps, 170 minutes) for 4000 steps" in card
+    assert "In all: 13,000 steps, 230 minutes" in card and "trains `configs/base.yaml` first" in card
+
+
 def test_paired_comparison_scores_the_scenes_evaluate_scores():
     """tools/compare_checkpoints.py pairs per-scene errors; its per-scene mean must be evaluate's ID error."""
     from phydemo.evaluate import evaluate_pipeline
