@@ -160,8 +160,9 @@ def test_model_card_names_a_weighted_ball_loss(tmp_path):
     folder = tmp_path / "uniform"
     shutil.copytree(ROOT / "checkpoints/uniform", folder)
     results = json.loads((folder / "eval.json").read_text())
+    cfg = {**yaml.safe_load((folder / "train_config.yaml").read_text()), "ball_loss_weight": 0.0, "ball_loss_dilate": 0}
+    (folder / "train_config.yaml").write_text(yaml.safe_dump(cfg))
     assert "ball pixels" not in write_model_card(folder, results).read_text()
-    cfg = yaml.safe_load((folder / "train_config.yaml").read_text())
     (folder / "train_config.yaml").write_text(yaml.safe_dump({**cfg, "ball_loss_weight": 9}, sort_keys=False))
     assert "squared error on ball pixels weighted 10x" in write_model_card(folder, results).read_text()
     (folder / "train_config.yaml").write_text(yaml.safe_dump({**cfg, "ball_loss_weight": 9, "ball_loss_dilate": 2}))
