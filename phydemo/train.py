@@ -180,13 +180,18 @@ def save_checkpoint(folder: Path, model: VideoDiT, cfg: TrainConfig, extra: dict
         (folder / "train_state.json").write_text(json.dumps(extra, indent=2))
 
 
+def checkpoint_state(folder: Path) -> dict:
+    """A checkpoint folder's train_state.json (steps, minutes), or {} where it has none."""
+    path = folder / "train_state.json"
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
 def run_state(cfg: TrainConfig, step: int, elapsed_min: float) -> dict:
     """What a checkpoint's train_state.json records: steps and minutes of this run, and with ``init_from`` those of
     the run it started from, so a model card can state the whole training a fine-tuned model saw."""
     state = {"step": step, "elapsed_min": elapsed_min}
     if cfg.init_from:
-        base_file = TrainConfig.from_yaml(cfg.init_from).run_dir / "checkpoint" / "train_state.json"
-        base = json.loads(base_file.read_text()) if base_file.is_file() else {}
+        base = checkpoint_state(TrainConfig.from_yaml(cfg.init_from).run_dir / "checkpoint")
         state["init_from"] = {"config": cfg.init_from, **base}
     return state
 
@@ -279,12 +284,10 @@ def initial_weights(cfg: TrainConfig) -> dict:
         raise ValueError(f"init_from={cfg.init_from}: its model {base.model} at {base.resolution} px differs from "
                          f"this config's {cfg.model} at {cfg.resolution} px")
     folder = base.run_dir / "checkpoint"
-    state_file = folder / "train_state.json"
-    done = state_file.is_file() and json.loads(state_file.read_text()).get("step", 0) >= base.max_steps
-    if not done:
+    if checkpoint_state(folder).get("step", 0) < base.max_steps:
         print(f"init_from: training {cfg.init_from} first ({base.max_steps} steps)", flush=True)
         train(base)
-        if json.loads(state_file.read_text()).get("step", 0) < base.max_steps:
+        if checkpoint_state(folder).get("step", 0) < base.max_steps:
             raise RuntimeError(f"init_from={cfg.init_from}: that run stopped early (max_minutes); rerun to finish it")
     from .checkpoint import load_pipeline
 
