@@ -110,7 +110,8 @@ def test_evaluate_card_writes_the_measured_table(tmp_path, monkeypatch):
     card = (folder / "README.md").read_text()
     assert f"| ID | {measured['id']['error']:.4f} ± {measured['id']['error_se']:.4f} |" in card
     assert f"| OOD (speed) | {measured['ood']['v']['error']:.4f} ± {measured['ood']['v']['error_se']:.4f} |" in card
-    assert "configs/uniform.yaml" in card and "linear decay to 0 over the last" in card
+    name = yaml.safe_load((folder / "train_config.yaml").read_text())["name"]
+    assert f"configs/{name}.yaml" in card and "linear decay to 0 over the last" in card
     first = measured["id"]["bias_by_speed"][0]
     assert f"- ID: [{first['speed'][0]:g}, {first['speed'][1]:g}] {first['bias']:+.3f}" in card
     by_radius = measured["id"]["error_by_radius"]
