@@ -2,9 +2,9 @@
 
 import gradio as gr
 
-from phydemo.defaults import DEFAULT_STEPS
 from phydemo.demo import MAX_STEPS, MAX_SWEEP, Demo, DemoError
-from phydemo.scenes import COLORS, SHAPES
+from phydemo.protocol import DEFAULT_STEPS
+from phydemo.world.scenes import COLORS, SHAPES
 
 try:  # Hugging Face ZeroGPU; a no-op decorator elsewhere
     import spaces

@@ -13,8 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .defaults import DEFAULT_STEPS, EVAL_SEED, TUNE_SEED
-from .scenes import OOD_LEVELS, SCENARIOS, ParamError, make_params
+from phydemo.protocol import DEFAULT_STEPS, EVAL_SEED, MAX_STEPS, TUNE_SEED
+from phydemo.report import format_table
+from phydemo.world.sampling import OOD_LEVELS
+from phydemo.world.scenes import SCENARIOS, ParamError, make_params
 
 EXIT_USAGE = 2
 
@@ -61,11 +63,11 @@ def _floats(args) -> None:
 
 
 def _simulate(args) -> int:
-    from .metrics import velocity_error
-    from .physics import simulate
-    from .render import render
-    from .rollout import nan_to_none, per_frame_velocity
-    from .video import side_by_side, write_mp4
+    from phydemo.eval.metrics import velocity_error
+    from phydemo.eval.rollout import nan_to_none, per_frame_velocity
+    from phydemo.video import side_by_side, write_mp4
+    from phydemo.world.physics import simulate
+    from phydemo.world.render import render
 
     _floats(args)
     params = scene_from_args(args.scenario, args)
@@ -76,7 +78,7 @@ def _simulate(args) -> int:
     if args.out:
         write_mp4(args.out, side_by_side([frames], [f"{params.scenario} ground truth"], size=max(256, args.resolution)))
     if args.json:
-        from .metrics import parse
+        from phydemo.eval.metrics import parse
 
         report = velocity_error(params.scenario, frames, traj)
         print(json.dumps({
@@ -93,7 +95,7 @@ def _simulate(args) -> int:
 
 
 def _data(args) -> int:
-    from . import data
+    from phydemo.world import dataset as data
 
     splits = [("train", None), ("id_eval", None)] + [("ood_eval", lvl) for lvl in ("v", "r", "vr")] \
         if args.split == "all" else [(args.split, args.level)]
@@ -116,7 +118,8 @@ def _data(args) -> int:
 def _train(args) -> int:
     import yaml
 
-    from .train import TrainConfig, train
+    from phydemo.model.train import train
+    from phydemo.model.train_config import TrainConfig
 
     cfg = TrainConfig.from_yaml(args.config)
     overrides = {}
@@ -134,8 +137,8 @@ def _train(args) -> int:
 
 
 def _evaluate(args) -> int:
-    from .checkpoint import load_pipeline
-    from .evaluate import evaluate_pipeline
+    from phydemo.eval.evaluate import evaluate_pipeline
+    from phydemo.model.checkpoint import load_pipeline
 
     levels = OOD_LEVELS if args.levels is None else () if args.levels == "none" else tuple(args.levels.split(","))
     if set(levels) - set(OOD_LEVELS):
@@ -149,7 +152,7 @@ def _evaluate(args) -> int:
                             seed=args.seed, batch_size=args.batch_size, progress=not args.json)
     res["checkpoint"] = str(args.checkpoint)
     if args.card:
-        from .model_card import write_model_card
+        from phydemo.report import write_model_card
 
         write_model_card(args.checkpoint, res)
     if args.json:
@@ -159,28 +162,10 @@ def _evaluate(args) -> int:
     return 0
 
 
-def format_table(res: dict) -> str:
-    from .evaluate import format_bias, format_by_radius
-
-    rows = [f"{res['checkpoint']}  ({res['scenario']}, n={res['n']} per row, {res['steps']} steps, {res['resolution']}px, "
-            f"scene seed {res.get('seed', EVAL_SEED)})",
-            f"{'set':<10}{'error':>10}{'+-se':>8}{'median':>10}{'floor':>10}{'clean':>8}"]
-    sets = [("ID", res["id"])] + [(f"OOD {k}", v) for k, v in res.get("ood", {}).items()]
-    for name, r in sets:
-        rows.append(f"{name:<10}{r['error']:>10.4f}{r.get('error_se', float('nan')):>8.4f}{r['error_median']:>10.4f}{r['parse_floor']:>10.4f}{r['clean_fraction']:>8.2f}")
-    for name, r in sets:
-        if r.get("bias_by_speed"):
-            rows.append(f"{name} speed bias (generated - true) by true speed: " + format_bias(r["bias_by_speed"]))
-    for name, r in sets:
-        if r.get("error_by_radius"):
-            rows.append(f"{name} error by smallest radius: " + format_by_radius(r["error_by_radius"]))
-    return "\n".join(rows)
-
-
 def _generate(args) -> int:
-    from .checkpoint import load_pipeline
-    from .rollout import ood_labels, run_rollout
-    from .video import side_by_side, write_mp4
+    from phydemo.eval.rollout import ood_labels, run_rollout
+    from phydemo.model.checkpoint import load_pipeline
+    from phydemo.video import side_by_side, write_mp4
 
     _floats(args)
     pipe = load_pipeline(args.checkpoint, device=_device())
@@ -190,8 +175,8 @@ def _generate(args) -> int:
         raise ParamError("scenario", args.scenario, f"{scenario!r} for the checkpoint {args.checkpoint}")
     args.scenario = scenario
     params = scene_from_args(scenario, args)
-    if not 1 <= args.steps <= 200:
-        raise ParamError("steps", args.steps, "an integer in [1, 200]")
+    if not 1 <= args.steps <= MAX_STEPS:
+        raise ParamError("steps", args.steps, f"an integer in [1, {MAX_STEPS}]")
     r = run_rollout(pipe, params, seed=args.seed, steps=args.steps)
     if args.out:
         write_mp4(args.out, side_by_side([r.gt_frames, r.generated], ["ground truth", f"generated err {r.report.error:.3f}"]))
@@ -205,7 +190,7 @@ def _generate(args) -> int:
 
 
 def _benchmark(args) -> int:
-    from .benchmark import render_timing, run_benchmark
+    from phydemo.eval.benchmark import render_timing, run_benchmark
 
     if args.world:
         print(json.dumps([render_timing(r) for r in (32, 64, 128, 256)], indent=2))
@@ -215,7 +200,7 @@ def _benchmark(args) -> int:
 
 
 def _parse_floor(args) -> int:
-    from .benchmark import parse_floor_table
+    from phydemo.eval.benchmark import parse_floor_table
 
     resolutions = tuple(int(r) for r in args.resolutions.split(","))
     table = parse_floor_table(args.n, resolutions, args.seed)
@@ -230,8 +215,8 @@ def _parse_floor(args) -> int:
 
 
 def _experiment(args) -> int:
-    from .checkpoint import load_pipeline
-    from .lab import EXPERIMENTS, run_experiment, summary_lines
+    from phydemo.eval.lab import EXPERIMENTS, run_experiment, summary_lines
+    from phydemo.model.checkpoint import load_pipeline
 
     if args.name not in EXPERIMENTS:
         raise ParamError("experiment", args.name, "one of " + ", ".join(EXPERIMENTS))
@@ -241,7 +226,7 @@ def _experiment(args) -> int:
     pipe.set_progress_bar_config(disable=args.json)
     summary, _, _ = run_experiment(args.name, pipe, n=args.n, seed=args.seed, steps=args.steps)
     if args.card:
-        from .model_card import write_lab_card
+        from phydemo.report import write_lab_card
 
         write_lab_card(args.checkpoint or f"checkpoints/lab-{args.name}", summary, args.seed, args.steps)
     if args.json:
@@ -341,7 +326,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    from .checkpoint import CheckpointError
+    from phydemo.model.checkpoint import CheckpointError
 
     args = build_parser().parse_args(argv)
     try:

@@ -11,15 +11,15 @@ from pathlib import Path
 import numpy as np
 import plotly.graph_objects as go
 
-from .checkpoint import CheckpointError, load_pipeline
-from .metrics import after_contact
-from .rollout import Rollout, ood_labels, paper_reference, per_frame_velocity, run_rollouts
-from .scenes import COLORS, SHAPES, ParamError, make_params
-from .video import caption, frame_strip, side_by_side, write_mp4
-from .world import FRAME_DT, NUM_COND_FRAMES
+from phydemo.eval.rollout import Rollout, generated_speed, ood_labels, run_rollouts
+from phydemo.model.checkpoint import CheckpointError, load_pipeline
+from phydemo.plots import sweep_figure, velocity_figure
+from phydemo.protocol import MAX_STEPS
+from phydemo.report import report_markdown
+from phydemo.video import caption, frame_strip, side_by_side, write_mp4
+from phydemo.world.scenes import COLORS, SHAPES, ParamError, make_params
 
 CHECKPOINT_ROOT = Path(__file__).resolve().parent.parent / "checkpoints"
-MAX_STEPS = 100
 MAX_SWEEP = 32
 VIDEO_SIZE = 256
 
@@ -162,13 +162,13 @@ class Demo:
     @property
     def lab_experiments(self) -> list[str]:
         """Lab experiments whose checkpoint (``lab-<name>``) is shipped."""
-        from .lab import EXPERIMENTS
+        from phydemo.eval.lab import EXPERIMENTS
 
         return [e for e in EXPERIMENTS if f"lab-{e}" in self.pipes]
 
     def lab(self, experiment, n, seed, steps) -> tuple[np.ndarray, str]:
         """Run a lab experiment: a grid of generated rollouts (frame strips) and the tally as markdown."""
-        from .lab import EXPERIMENTS, rollout_caption, run_experiment, summary_lines
+        from phydemo.eval.lab import EXPERIMENTS, rollout_caption, run_experiment, summary_lines
 
         if experiment not in self.lab_experiments:
             raise DemoError(f"unknown experiment {experiment!r}; available: {', '.join(self.lab_experiments) or 'none'}")
@@ -214,76 +214,3 @@ def _choice(name, value, choices) -> str:
     return value
 
 
-def generated_speed(r: Rollout) -> float:
-    """Mean parsed x-velocity of ball 1 over the scored frames, signed along its true motion there (NaN if never
-    scored): the input speed where the law holds, for collisions too (the sweep's equal balls swap velocities, so
-    ball 1 leaves at its input speed, moving left); negative where the generated ball goes the wrong way."""
-    v, true = r.report.parsed_velocity, r.report.true_velocity
-    if r.params.scenario == "collision":  # after the contact, as the metric
-        post = after_contact(true)
-        v, true = v[post], true[post]
-    if not len(v):
-        return float("nan")
-    direction = np.sign(np.nanmean(true[:, 0, 0])) or 1.0
-    return float(np.nanmean(v[:, 0, 0]) * direction)
-
-
-def velocity_figure(r: Rollout, dist: dict) -> go.Figure:
-    """Velocity over time: ground truth vs generated, the ID band shaded, conditioning frames marked."""
-    t = (np.arange(r.traj.num_frames - 1) + 0.5) * FRAME_DT
-    gen = per_frame_velocity(r.generated, r.traj)
-    fig = go.Figure()
-    axes = [("vx", 0)] + ([("vy", 1)] if r.params.scenario == "parabola" else [])
-    for i, ball in enumerate(r.traj.balls):
-        for label, ax in axes:
-            name = f"{label}" + (f" ball {i + 1} ({ball.color})" if len(r.traj.balls) > 1 else "")
-            true = np.diff(r.traj.positions[:, i, ax]) / FRAME_DT
-            fig.add_trace(go.Scatter(x=t, y=true, mode="lines", name=f"ground truth {name}", line=dict(width=3)))
-            fig.add_trace(go.Scatter(x=t, y=gen[:, i, ax], mode="lines+markers", name=f"generated {name}",
-                                     line=dict(dash="dot")))
-    for lo, hi in dist["speed"]:
-        for sign in ([1, -1] if r.params.scenario == "collision" else [1]):
-            a, b = sorted((sign * lo, sign * hi))
-            fig.add_hrect(y0=a, y1=b, fillcolor="green", opacity=0.08, line_width=0,
-                          annotation_text="training speeds" if sign == 1 else None, annotation_position="top left")
-    fig.add_vrect(x0=0, x1=(NUM_COND_FRAMES - 1) * FRAME_DT, fillcolor="gray", opacity=0.15, line_width=0,
-                  annotation_text="given frames", annotation_position="bottom left")
-    values = [v for tr in fig.data for v in tr.y if v is not None and np.isfinite(v)]
-    bands = [x for lo, hi in dist["speed"] for x in (lo, hi)]
-    top = max(values + bands) + 0.5
-    bottom = min(values + [0.0] + ([-b for b in bands] if r.params.scenario == "collision" else [])) - 0.5
-    fig.update_yaxes(range=[bottom, top])
-    fig.update_layout(xaxis_title="time (s)", yaxis_title="velocity (world units / s)", height=380,
-                      margin=dict(l=40, r=10, t=30, b=40), legend=dict(orientation="h", y=-0.25))
-    return fig
-
-
-def sweep_figure(speeds, generated, dist: dict) -> go.Figure:
-    collision = dist["scenario"] == "collision"
-    fig = go.Figure()
-    for lo, hi in dist["speed"]:
-        fig.add_vrect(x0=lo, x1=hi, fillcolor="green", opacity=0.1, line_width=0, annotation_text="training range")
-    fig.add_trace(go.Scatter(x=speeds, y=speeds, mode="lines", name="true speed (the law)", line=dict(color="black")))
-    fig.add_trace(go.Scatter(x=speeds, y=generated, mode="markers+lines", name="generated speed",
-                             marker=dict(size=9, color="red")))
-    fig.update_layout(xaxis_title="input speed (world units / s)" + (", both balls, equal sizes" if collision else ""),
-                      yaxis_title="speed of ball 1 after the collision" if collision else "speed in the generated video",
-                      height=400, margin=dict(l=40, r=10, t=30, b=40))
-    return fig
-
-
-def report_markdown(r: Rollout, dist: dict, labels: dict) -> str:
-    ref = paper_reference(r.params.scenario)
-    err = r.report.error
-    status = "**Out of distribution**: " + "; ".join(labels.values()) if labels else "**In distribution**"
-    err_text = f"{err:.3f}" if math.isfinite(err) else "n/a (the ball is out of view in every scored frame)"
-    lines = [status, "",
-             f"- velocity error of the generated video: **{err_text}** world units/s",
-             f"- parse floor of this scene (ground truth through the same parser): {r.gt_report.error:.3f}",
-             f"- paper, {r.params.scenario}: parse floor {ref['parse_floor']}"]
-    if "id_dit_s_30k" in ref:
-        lines.append(f"- paper, uniform motion: ID error {ref['id_dit_s_30k']} (DiT-S, 30K videos), "
-                     f"OOD error {ref['ood_dit_b']} (DiT-B)")
-    elif "ood" in ref:
-        lines.append(f"- paper, {r.params.scenario}: OOD error {ref['ood']}")
-    return "\n".join(lines)

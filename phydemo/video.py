@@ -9,7 +9,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from .atomic import atomic_path
+from phydemo.atomic import atomic_path
 
 FPS = 10  # one frame per 0.1 s of simulated time: the video plays in real time
 

@@ -90,12 +90,11 @@ def test_demo_sweep(demo):
 def test_sweep_speed_of_a_lawful_video_is_the_input_speed(scenario, kwargs):
     """On ground truth the sweep's y value is the x value: for a collision of equal balls too, where ball 1
     leaves moving left at its input speed; a ball going the wrong way reads negative."""
-    from phydemo.demo import generated_speed
-    from phydemo.metrics import velocity_error
-    from phydemo.physics import simulate
-    from phydemo.render import render
-    from phydemo.rollout import Rollout
-    from phydemo.scenes import make_params
+    from phydemo.eval.metrics import velocity_error
+    from phydemo.eval.rollout import Rollout, generated_speed
+    from phydemo.world.physics import simulate
+    from phydemo.world.render import render
+    from phydemo.world.scenes import make_params
 
     p = make_params(scenario, **kwargs)
     traj = simulate(p)

@@ -2,12 +2,22 @@ import numpy as np
 import pytest
 
 from phydemo.cli import main
-from phydemo.lab import (EXPERIMENTS, object_shape, rollout_caption, shape_fit, summarize, summary_lines,
-                         tally, tally_attributes, tally_case)
-from phydemo.metrics import color_mask
-from phydemo.render import render_positions
-from phydemo.scenes import UniformParams, describe_combination, sample_params
-from phydemo.train import TrainConfig
+from phydemo.eval.lab import (
+    EXPERIMENTS,
+    object_shape,
+    rollout_caption,
+    shape_fit,
+    summarize,
+    summary_lines,
+    tally,
+    tally_attributes,
+    tally_case,
+)
+from phydemo.eval.metrics import color_mask
+from phydemo.model.train_config import TrainConfig
+from phydemo.world.render import render_positions
+from phydemo.world.sampling import describe_combination, sample_params
+from phydemo.world.scenes import UniformParams
 
 T = np.arange(32) * 0.1
 
@@ -122,8 +132,8 @@ def test_demo_lab_tab_logic(tmp_path):
     import torch
 
     from phydemo.demo import Demo, DemoError
-    from phydemo.models import VideoDiT
-    from phydemo.train import save_checkpoint
+    from phydemo.model.dit import VideoDiT
+    from phydemo.model.train import save_checkpoint
 
     cfg = TrainConfig.from_yaml("configs/lab-color-shape.yaml")
     cfg.model = dict(patch_size=8, patch_size_t=4, hidden_size=32, depth=1, num_heads=2)
@@ -157,7 +167,7 @@ def test_rollout_caption_says_what_was_asked_and_what_was_kept():
 @pytest.mark.parametrize("name", list(EXPERIMENTS))
 def test_tally_of_ground_truth_test_rollouts_is_the_law(name):
     """The tally's own floor: rendered ground truth of the test scenes reads as following the law / keeping both."""
-    from phydemo.rollout import render, simulate
+    from phydemo.eval.rollout import render, simulate
 
     exp = EXPERIMENTS[name]
     scenes = exp.test_scenes(32)
@@ -167,7 +177,7 @@ def test_tally_of_ground_truth_test_rollouts_is_the_law(name):
 
 
 def test_ood_label_names_an_unseen_combination_of_seen_attributes():
-    from phydemo.rollout import ood_labels
+    from phydemo.eval.rollout import ood_labels
 
     dist = {"speed": [[1.0, 4.0]], "radius": [[0.7, 1.4]], "colors": ["blue", "red"], "shapes": ["circle", "square"],
             "combos": EXPERIMENTS["color-shape"].data_kwargs["combos"]}

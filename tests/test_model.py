@@ -6,11 +6,12 @@ import numpy as np
 import pytest
 import torch
 
-from phydemo.checkpoint import CheckpointError, load_pipeline
-from phydemo.data import generate, to_model_space
-from phydemo.models import VideoDiT
-from phydemo.pipeline import PhyDiTPipeline
-from phydemo.train import TrainConfig, flow_matching_loss, make_scheduler, save_checkpoint
+from phydemo.model.checkpoint import CheckpointError, load_pipeline
+from phydemo.model.dit import VideoDiT
+from phydemo.model.pipeline import PhyDiTPipeline, to_model_space
+from phydemo.model.train import flow_matching_loss, make_scheduler, save_checkpoint
+from phydemo.model.train_config import TrainConfig
+from phydemo.world.dataset import generate
 
 TINY = dict(num_frames=32, sample_size=16, patch_size=8, patch_size_t=4, hidden_size=32, depth=2, num_heads=2)
 
@@ -136,7 +137,7 @@ def tiny_train_config(folder, **overrides) -> TrainConfig:
 
 
 def test_training_run_checkpoints_and_resumes(tmp_path):
-    from phydemo.train import train
+    from phydemo.model.train import train
 
     cfg = tiny_train_config(tmp_path, max_steps=2, ckpt_every=2)
     folder = train(cfg)
@@ -158,7 +159,7 @@ def test_training_run_checkpoints_and_resumes(tmp_path):
 
 
 def test_final_weights_raw_ships_the_annealed_weights_and_a_finished_run_reexports(tmp_path):
-    from phydemo.train import train
+    from phydemo.model.train import train
 
     def shipped_and_state(cfg):
         folder = train(cfg)
@@ -186,7 +187,7 @@ def test_final_weights_raw_ships_the_annealed_weights_and_a_finished_run_reexpor
 
 def test_the_same_training_command_gives_the_same_model(tmp_path):
     """Reproducibility: two fresh runs of one config end bit-identical (data, init, batches, noise all seeded)."""
-    from phydemo.train import train
+    from phydemo.model.train import train
 
     states = []
     for run in ("a", "b"):
@@ -203,7 +204,7 @@ def test_init_from_trains_the_base_run_first_and_starts_from_its_final_weights(t
     """A fine-tuning config repeats the whole history of its weights with one command."""
     import yaml
 
-    from phydemo.train import train
+    from phydemo.model.train import train
 
     base = tiny_train_config(tmp_path, name="base", max_steps=2, ckpt_every=2)
     base_yaml = tmp_path / "base.yaml"
@@ -238,7 +239,7 @@ def test_every_config_loads_and_names_its_run_after_its_file():
 
 
 def test_lr_schedule_warms_up_holds_and_anneals_to_zero_at_each_cycle_end():
-    from phydemo.train import lr_factor
+    from phydemo.model.train import lr_factor
 
     cfg = TrainConfig(name="x", warmup_steps=10, decay_steps=20, max_steps=100)
     f = [lr_factor(s, cfg) for s in range(100)]

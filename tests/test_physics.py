@@ -1,9 +1,10 @@
 import numpy as np
 import pytest
 
-from phydemo.physics import simulate, substeps_for
-from phydemo.scenes import (RANGES, SHAPES, CollisionParams, ParabolaParams, UniformParams, sample_params)
-from phydemo.world import FRAME_DT, PARABOLA_GRAVITY, PHYSICS_DT
+from phydemo.protocol import FRAME_DT, PARABOLA_GRAVITY, PHYSICS_DT
+from phydemo.world.physics import simulate, substeps_for
+from phydemo.world.sampling import RANGES, sample_params
+from phydemo.world.scenes import SHAPES, CollisionParams, ParabolaParams, UniformParams
 
 
 def momentum_energy(traj):
@@ -101,7 +102,7 @@ def test_collision_sampling_meets_in_view():
 
 
 def test_defaults_are_valid_for_every_radius_and_scenario():
-    from phydemo.scenes import RADIUS_LIMIT, make_params
+    from phydemo.world.scenes import RADIUS_LIMIT, make_params
 
     for scenario in ("uniform", "parabola", "collision"):
         for r in RADIUS_LIMIT:
@@ -112,7 +113,7 @@ def test_defaults_are_valid_for_every_radius_and_scenario():
 
 
 def test_collision_needs_both_positions_or_neither():
-    from phydemo.scenes import ParamError
+    from phydemo.world.scenes import ParamError
 
     with pytest.raises(ParamError, match="x2"):
         CollisionParams(x1=2.0).validate()

@@ -3,10 +3,11 @@ import time
 import numpy as np
 import pytest
 
-from phydemo.metrics import color_mask, parse, velocity_error
-from phydemo.physics import simulate
-from phydemo.render import render, render_positions
-from phydemo.scenes import SHAPES, CollisionParams, UniformParams, sample_params
+from phydemo.eval.metrics import color_mask, parse, velocity_error
+from phydemo.world.physics import simulate
+from phydemo.world.render import render, render_positions
+from phydemo.world.sampling import sample_params
+from phydemo.world.scenes import SHAPES, CollisionParams, UniformParams
 
 
 def test_render_basics_and_y_flip():
@@ -31,7 +32,7 @@ def test_render_is_fast_enough():
 
 @pytest.mark.parametrize("shape", SHAPES)
 def test_shapes_render_with_expected_area(shape):
-    from phydemo.physics import shape_area
+    from phydemo.world.physics import shape_area
 
     frames = render_positions(np.array([[[5.0, 5.0]]]), None, [1.5], ["blue"], [shape], 256)
     coverage = (255 - frames[0, :, :, 0].astype(float)).sum() / 255 * (10 / 256) ** 2
@@ -97,8 +98,8 @@ def test_collision_metric_on_ground_truth_and_on_no_bounce():
 
 def test_score_reports_the_speed_bias_by_true_speed():
     """Hand-made 'generated' videos: slow balls (one moving left) 0.5 too fast, a fast ball 0.5 too slow."""
-    from phydemo.data import VideoSet
-    from phydemo.evaluate import bias_by_speed, score
+    from phydemo.eval.evaluate import bias_by_speed, score
+    from phydemo.world.dataset import VideoSet
 
     scenes = [UniformParams(1.2, 1.0, x=1.5), UniformParams(1.3, 1.0, x=8.5, direction=-1), UniformParams(3.7, 1.0, x=1.5)]
     wrong = [UniformParams(1.7, 1.0, x=1.5), UniformParams(1.8, 1.0, x=8.5, direction=-1), UniformParams(3.2, 1.0, x=1.5)]
@@ -116,7 +117,7 @@ def test_score_reports_the_speed_bias_by_true_speed():
 
 
 def test_error_by_radius_bins_the_smallest_ball():
-    from phydemo.evaluate import error_by_radius
+    from phydemo.eval.evaluate import error_by_radius
 
     rows = error_by_radius(np.array([0.5, 0.6, 1.0, 1.2, 1.3]), np.array([2.0, 1.0, 0.2, np.nan, 0.4]),
                            np.array([False, True, True, True, False]))
@@ -126,9 +127,9 @@ def test_error_by_radius_bins_the_smallest_ball():
 
 
 def test_clean_ball_check_scores_only_frames_where_the_true_ball_is_in_view():
-    from phydemo.evaluate import is_clean
-    from phydemo.metrics import fully_visible
-    from phydemo.scenes import ParabolaParams
+    from phydemo.eval.clean import is_clean
+    from phydemo.eval.metrics import fully_visible
+    from phydemo.world.scenes import ParabolaParams
 
     traj = simulate(ParabolaParams(speed=1.0, radius=1.0).validate())
     gt = render(traj, 32)

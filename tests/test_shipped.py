@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 import yaml
 
-from phydemo.checkpoint import load_pipeline, read_training_distribution
 from phydemo.cli import main
-from phydemo.defaults import DEFAULT_STEPS
-from phydemo.model_card import write_model_card
-from phydemo.scenes import make_params
-from phydemo.rollout import run_rollout
+from phydemo.eval.rollout import run_rollout
+from phydemo.model.checkpoint import load_pipeline, read_training_distribution
+from phydemo.protocol import DEFAULT_STEPS
+from phydemo.report import write_model_card
+from phydemo.world.scenes import make_params
 
 ROOT = Path(__file__).resolve().parent.parent
 CHECKPOINTS = sorted(p for p in (ROOT / "checkpoints").iterdir() if (p / "model_index.json").exists())
@@ -124,8 +124,8 @@ LAB_CHECKPOINTS = [p for p in CHECKPOINTS if p.name.startswith("lab-")]
 
 @pytest.mark.parametrize("folder", LAB_CHECKPOINTS, ids=lambda p: p.name)
 def test_lab_checkpoint_was_trained_on_its_preset_and_runs_its_experiment(folder, capsys):
-    from phydemo.lab import EXPERIMENTS
-    from phydemo.train import TrainConfig
+    from phydemo.eval.lab import EXPERIMENTS
+    from phydemo.model.train_config import TrainConfig
 
     name = folder.name.removeprefix("lab-")
     cfg = TrainConfig.from_yaml(folder / "train_config.yaml")
@@ -183,7 +183,7 @@ def test_model_card_of_a_fine_tuned_model_states_its_whole_training(tmp_path):
 
 def test_paired_comparison_scores_the_scenes_evaluate_scores():
     """tools/compare_checkpoints.py pairs per-scene errors; its per-scene mean must be evaluate's ID error."""
-    from phydemo.evaluate import evaluate_pipeline
+    from phydemo.eval.evaluate import evaluate_pipeline
     from tools.compare_checkpoints import per_scene
 
     errors, clean = per_scene(str(ROOT / "checkpoints/uniform"), n=4, seed=7, steps=DEFAULT_STEPS, level=None)

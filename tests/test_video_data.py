@@ -1,12 +1,12 @@
 import numpy as np
 import pytest
 
-from phydemo import data
-from phydemo.physics import simulate
-from phydemo.phyworld_hdf5 import PhyWorldHDF5, write_phyworld_hdf5
-from phydemo.render import render
-from phydemo.scenes import UniformParams
 from phydemo.video import frame_strip, read_video, side_by_side, write_mp4
+from phydemo.world import dataset as data
+from phydemo.world.physics import simulate
+from phydemo.world.phyworld_hdf5 import PhyWorldHDF5, write_phyworld_hdf5
+from phydemo.world.render import render
+from phydemo.world.scenes import UniformParams
 
 
 def test_mp4_is_h264_yuv420p_with_all_frames(tmp_path):

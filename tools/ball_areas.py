@@ -8,10 +8,11 @@ import argparse
 
 import numpy as np
 
-from phydemo.checkpoint import load_pipeline
-from phydemo.defaults import TUNE_SEED
-from phydemo.evaluate import blob_count, sample_scenes, scored_ball_masks
-from phydemo.physics import simulate
+from phydemo.eval.clean import blob_count, scored_ball_masks
+from phydemo.eval.evaluate import sample_scenes
+from phydemo.model.checkpoint import load_pipeline
+from phydemo.protocol import TUNE_SEED
+from phydemo.world.physics import simulate
 
 
 def main() -> None:

@@ -10,9 +10,9 @@ import argparse
 
 import numpy as np
 
-from phydemo.checkpoint import load_pipeline
-from phydemo.defaults import DEFAULT_STEPS, EVAL_SEED
-from phydemo.evaluate import sample_scenes, score_videos
+from phydemo.eval.evaluate import sample_scenes, score_videos
+from phydemo.model.checkpoint import load_pipeline
+from phydemo.protocol import DEFAULT_STEPS, EVAL_SEED
 
 
 def per_scene(checkpoint: str, n: int, seed: int, steps: int, level: str | None) -> tuple[np.ndarray, np.ndarray]:

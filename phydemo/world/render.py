@@ -11,9 +11,9 @@ import math
 
 import numpy as np
 
-from .physics import RING_INNER, Trajectory
-from .scenes import COLORS
-from .world import WORLD_SIZE
+from phydemo.protocol import WORLD_SIZE
+from phydemo.world.physics import RING_INNER, Trajectory
+from phydemo.world.scenes import COLORS
 
 DEFAULT_RESOLUTION = 32
 BACKGROUND = 255.0

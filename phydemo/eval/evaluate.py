@@ -4,37 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from scipy import ndimage
 
-from . import data as datamod
-from .defaults import DEFAULT_STEPS, EVAL_SEED
-from .metrics import color_mask, evaluation_frames, fully_visible, velocity_error
-from .physics import simulate
-from .scenes import OOD_LEVELS
-
-
-def is_clean(frames: np.ndarray, gt_frames: np.ndarray, traj) -> bool:
-    """One clean object per ball in every scored frame: a single connected blob of its colour whose
-    area is within 35% of the ground truth's (no smear, no duplicate, no vanishing). Scored frames are those
-    where the true ball lies wholly inside the view, on both axes: a thrown ball that has fallen out of the
-    bottom is not asked to be there."""
-    for g, r in scored_ball_masks(frames, gt_frames, traj):
-        area, want = g.sum(), r.sum()
-        if blob_count(g) != 1 or abs(area - want) > 0.35 * max(want, 1):
-            return False
-    return True
-
-
-def scored_ball_masks(frames: np.ndarray, gt_frames: np.ndarray, traj):
-    """(generated, true) colour masks of each ball in each frame where the true ball lies wholly in view."""
-    for i, ball in enumerate(traj.balls):
-        idx = evaluation_frames(fully_visible(traj, i))
-        yield from zip(color_mask(frames[idx], ball.color), color_mask(gt_frames[idx], ball.color))
-
-
-def blob_count(mask: np.ndarray) -> int:
-    """Connected blobs in a 2-D mask (8-connected)."""
-    return ndimage.label(mask, structure=np.ones((3, 3)))[1]
+from phydemo.eval.clean import is_clean
+from phydemo.eval.metrics import velocity_error
+from phydemo.protocol import DEFAULT_STEPS, EVAL_SEED
+from phydemo.world import dataset as datamod
+from phydemo.world.physics import simulate
+from phydemo.world.sampling import OOD_LEVELS
 
 
 def score_videos(scenario: str, generated: np.ndarray, videos: datamod.VideoSet):
@@ -75,12 +51,6 @@ def error_by_radius(radii: np.ndarray, errors: np.ndarray, clean: np.ndarray, wi
              "clean": round(float(clean[m].mean()), 3)} for edges, m in _bins(radii, errors, width)]
 
 
-def format_by_radius(rows: list[dict]) -> str:
-    """``[0.5, 0.75] 1.310 (21% clean), ...``: an error_by_radius list on one line."""
-    return ", ".join(f"[{r['radius'][0]:g}, {r['radius'][1]:g}] {r['error']:.3f} ({r['clean']:.0%} clean)"
-                     for r in rows)
-
-
 def bias_by_speed(speeds: np.ndarray, signed: np.ndarray, width: float = 0.5) -> list[dict]:
     """Mean signed speed error (generated - true, along the motion) per true-speed bin of ``width``: > 0 where the
     model speeds balls up, < 0 where it slows them down (empty bins are left out)."""
@@ -95,11 +65,6 @@ def _bins(keys: np.ndarray, values: np.ndarray, width: float):
         m = (which == b) & np.isfinite(values)
         if m.any():
             yield [round(b * width, 3), round((b + 1) * width, 3)], m
-
-
-def format_bias(rows: list[dict]) -> str:
-    """``[1, 1.5] +0.046, [1.5, 2] +0.003, ...``: a bias_by_speed list on one line."""
-    return ", ".join(f"[{b['speed'][0]:g}, {b['speed'][1]:g}] {b['bias']:+.3f}" for b in rows)
 
 
 def evaluate_pipeline(pipe, scenario: str, n: int = 256, steps: int = DEFAULT_STEPS, levels=OOD_LEVELS, seed: int = EVAL_SEED,

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import yaml
 
-from .evaluate import format_bias, format_by_radius
-from .rollout import paper_reference
+from phydemo.eval.rollout import Rollout
+from phydemo.protocol import EVAL_SEED, PAPER_REFERENCE
 
 
 def _header(folder: Path, cfg: dict, state: dict, dist: dict, what: str) -> str:
@@ -71,7 +72,7 @@ def write_model_card(folder: str | Path, results: dict, benchmark: dict | None =
     folder = Path(folder)
     cfg, state, dist = _read(folder)
     (folder / "eval.json").write_text(json.dumps(results, indent=2))
-    ref = paper_reference(results["scenario"])
+    ref = PAPER_REFERENCE[results["scenario"]]
     names = {"v": "OOD (speed)", "r": "OOD (radius)", "vr": "OOD (speed and radius)"}
     rows = [_table_row("ID", results["id"])] + [_table_row(names[k], r) for k, r in results.get("ood", {}).items()]
     text = _header(folder, cfg, state, dist, results['scenario']) + f"""## Measured (`python -m phydemo evaluate --checkpoint checkpoints/{folder.name} --n {results['n']} --steps {results['steps']} --card`)
@@ -98,7 +99,7 @@ Paper ({results['scenario']}): {', '.join(f'{k} {v}' for k, v in ref.items())}.
 
 def write_lab_card(folder: str | Path, summary: dict, seed: int, steps: int) -> Path:
     """The model card of a mechanism-lab checkpoint: its preset and the measured tally (also ``experiment.json``)."""
-    from .lab import summary_lines
+    from phydemo.eval.lab import summary_lines
 
     folder = Path(folder)
     cfg, state, dist = _read(folder)
@@ -121,3 +122,48 @@ Paper: {summary['paper']} Attribute order found by the paper: {summary['paper_or
     path = folder / "README.md"
     path.write_text(text)
     return path
+
+
+def format_bias(rows: list[dict]) -> str:
+    """``[1, 1.5] +0.046, [1.5, 2] +0.003, ...``: a bias_by_speed list on one line."""
+    return ", ".join(f"[{b['speed'][0]:g}, {b['speed'][1]:g}] {b['bias']:+.3f}" for b in rows)
+
+
+def format_by_radius(rows: list[dict]) -> str:
+    """``[0.5, 0.75] 1.310 (21% clean), ...``: an error_by_radius list on one line."""
+    return ", ".join(f"[{r['radius'][0]:g}, {r['radius'][1]:g}] {r['error']:.3f} ({r['clean']:.0%} clean)"
+                     for r in rows)
+
+
+def report_markdown(r: Rollout, dist: dict, labels: dict) -> str:
+    ref = PAPER_REFERENCE[r.params.scenario]
+    err = r.report.error
+    status = "**Out of distribution**: " + "; ".join(labels.values()) if labels else "**In distribution**"
+    err_text = f"{err:.3f}" if math.isfinite(err) else "n/a (the ball is out of view in every scored frame)"
+    lines = [status, "",
+             f"- velocity error of the generated video: **{err_text}** world units/s",
+             f"- parse floor of this scene (ground truth through the same parser): {r.gt_report.error:.3f}",
+             f"- paper, {r.params.scenario}: parse floor {ref['parse_floor']}"]
+    if "id_dit_s_30k" in ref:
+        lines.append(f"- paper, uniform motion: ID error {ref['id_dit_s_30k']} (DiT-S, 30K videos), "
+                     f"OOD error {ref['ood_dit_b']} (DiT-B)")
+    elif "ood" in ref:
+        lines.append(f"- paper, {r.params.scenario}: OOD error {ref['ood']}")
+    return "\n".join(lines)
+
+
+def format_table(res: dict) -> str:
+
+    rows = [f"{res['checkpoint']}  ({res['scenario']}, n={res['n']} per row, {res['steps']} steps, {res['resolution']}px, "
+            f"scene seed {res.get('seed', EVAL_SEED)})",
+            f"{'set':<10}{'error':>10}{'+-se':>8}{'median':>10}{'floor':>10}{'clean':>8}"]
+    sets = [("ID", res["id"])] + [(f"OOD {k}", v) for k, v in res.get("ood", {}).items()]
+    for name, r in sets:
+        rows.append(f"{name:<10}{r['error']:>10.4f}{r.get('error_se', float('nan')):>8.4f}{r['error_median']:>10.4f}{r['parse_floor']:>10.4f}{r['clean_fraction']:>8.2f}")
+    for name, r in sets:
+        if r.get("bias_by_speed"):
+            rows.append(f"{name} speed bias (generated - true) by true speed: " + format_bias(r["bias_by_speed"]))
+    for name, r in sets:
+        if r.get("error_by_radius"):
+            rows.append(f"{name} error by smallest radius: " + format_by_radius(r["error_by_radius"]))
+    return "\n".join(rows)

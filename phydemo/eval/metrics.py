@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .physics import Trajectory
-from .scenes import COLORS
-from .world import FRAME_DT, NUM_COND_FRAMES, WORLD_SIZE
+from phydemo.protocol import FRAME_DT, NUM_COND_FRAMES, WORLD_SIZE
+from phydemo.world.physics import Trajectory
+from phydemo.world.scenes import COLORS
 
 
 def color_mask(frames: np.ndarray, color: str) -> np.ndarray:

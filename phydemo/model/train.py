@@ -10,7 +10,7 @@ import copy
 import json
 import math
 import time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -21,82 +21,11 @@ from accelerate import Accelerator
 from diffusers import FlowMatchEulerDiscreteScheduler
 from diffusers.training_utils import EMAModel
 
-from . import data as datamod
-from .models import VideoDiT
-from .pipeline import PhyDiTPipeline, condition_inputs
-from .world import NUM_COND_FRAMES, NUM_FRAMES
-
-
-@dataclass
-class TrainConfig:
-    name: str
-    scenario: str = "uniform"
-    train_size: int = 30000
-    resolution: int = 32
-    data_seed: int = 0
-    data_kwargs: dict = field(default_factory=dict)  # extra sample_params arguments (lab presets)
-    model: dict = field(default_factory=dict)  # VideoDiT config overrides
-    batch_size: int = 32
-    lr: float = 3e-4
-    warmup_steps: int = 200
-    decay_steps: int = 0  # warmup-stable-decay: the lr falls linearly to 0 over the last decay_steps
-    max_steps: int = 5000
-    # earlier ends of a run extended after it finished: the lr also decays to 0 at each of these steps, then
-    # warms up again, so the config states the whole schedule the shipped weights saw and a fresh run repeats it
-    anneal_at: list = field(default_factory=list)
-    # fine-tuning: start from the final weights of the run of this config (trained first if it has not finished),
-    # with a fresh optimizer and EMA, so the command repeats the whole history of the weights it ships
-    init_from: str = ""
-    max_minutes: float = 0.0  # stop (and save) after this wall time; 0 = no limit
-    high_noise_fraction: float = 0.0  # share of each batch trained at t = 1 (pure noise: conditioning only)
-    high_noise_from_step: int = 0  # ... from this step on (a curriculum; 0 = from the start)
-    ball_loss_weight: float = 0.0  # the error on ball (non-background) pixels counts 1 + this many times
-    ball_loss_dilate: int = 0  # ... and on pixels up to this many px from a ball (0: a biased loss, see README)
-    ema_decay: float = 0.999
-    # the weights of the final checkpoint: "ema", or "raw" = the trained weights themselves, for runs whose lr
-    # decays to 0 (decay_steps): annealed, they beat their lagging EMA (uniform ID error 0.057 vs 0.065, n = 128)
-    final_weights: str = "ema"
-    grad_clip: float = 1.0
-    seed: int = 0
-    log_every: int = 50
-    ckpt_every: int = 500
-    eval_every: int = 1000
-    eval_n: int = 32
-    eval_steps: int = 10
-    output_dir: str = "runs"
-    data_dir: str = "data"
-    torch_threads: int = 0  # 0: torch's default
-
-    @classmethod
-    def from_yaml(cls, path: str | Path) -> "TrainConfig":
-        raw = yaml.safe_load(Path(path).read_text()) or {}
-        if not isinstance(raw, dict):
-            raise ValueError(f"{path}: expected a mapping of training options")
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(raw) - known)
-        if unknown:
-            raise ValueError(f"{path}: unknown option(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
-        try:
-            return cls(**raw)
-        except ValueError as e:
-            raise ValueError(f"{path}: {e}") from None
-
-    def __post_init__(self):
-        if self.final_weights not in ("ema", "raw"):
-            raise ValueError(f"final_weights={self.final_weights!r}; allowed: ema, raw")
-        if not isinstance(self.anneal_at, (list, tuple)):
-            raise ValueError(f"anneal_at={self.anneal_at!r}: expected a list of steps, e.g. [5000]")
-        ends = list(self.anneal_at) + [self.max_steps]
-        if any(not isinstance(e, int) or e <= 0 for e in ends) or ends != sorted(set(ends)):
-            raise ValueError(f"anneal_at={self.anneal_at!r}: expected increasing steps below max_steps")
-        if not isinstance(self.ball_loss_dilate, int) or self.ball_loss_dilate < 0:
-            raise ValueError(f"ball_loss_dilate={self.ball_loss_dilate!r}: expected a whole number of pixels >= 0")
-        if self.final_weights == "raw" and not self.decay_steps:
-            raise ValueError("final_weights=raw needs decay_steps (raw weights are only annealed at lr 0)")
-
-    @property
-    def run_dir(self) -> Path:
-        return Path(self.output_dir) / self.name
+from phydemo.model.dit import VideoDiT
+from phydemo.model.pipeline import PhyDiTPipeline, condition_inputs, to_model_space
+from phydemo.model.train_config import TrainConfig
+from phydemo.protocol import NUM_COND_FRAMES, NUM_FRAMES
+from phydemo.world import dataset as datamod
 
 
 def dataset_path(cfg: TrainConfig) -> Path:
@@ -169,7 +98,7 @@ def make_scheduler() -> FlowMatchEulerDiscreteScheduler:
 
 def save_checkpoint(folder: Path, model: VideoDiT, cfg: TrainConfig, extra: dict | None = None) -> None:
     """A shippable folder: the pipeline (fp16 weights), the training distribution and the config."""
-    from .checkpoint import write_training_distribution
+    from phydemo.model.checkpoint import write_training_distribution
 
     folder.mkdir(parents=True, exist_ok=True)
     shipped = copy.deepcopy(model).to(torch.float16)
@@ -235,7 +164,7 @@ def train(cfg: TrainConfig) -> Path:
     t_start, t_log, losses = time.time(), time.time(), []
     while step < cfg.max_steps:
         idx = np.sort(rng.choice(len(frames), cfg.batch_size, replace=False))
-        x0 = datamod.to_model_space(frames[idx]).to(accelerator.device)
+        x0 = to_model_space(frames[idx]).to(accelerator.device)
         with accelerator.autocast():
             p_high = cfg.high_noise_fraction if step >= cfg.high_noise_from_step else 0.0
             loss = flow_matching_loss(model, x0, gen, p_high, cfg.ball_loss_weight, cfg.ball_loss_dilate)
@@ -289,7 +218,7 @@ def initial_weights(cfg: TrainConfig) -> dict:
         train(base)
         if checkpoint_state(folder).get("step", 0) < base.max_steps:
             raise RuntimeError(f"init_from={cfg.init_from}: that run stopped early (max_minutes); rerun to finish it")
-    from .checkpoint import load_pipeline
+    from phydemo.model.checkpoint import load_pipeline
 
     return load_pipeline(folder).transformer.state_dict()
 
@@ -322,7 +251,7 @@ def exported_model(model: VideoDiT, ema: EMAModel, cfg: TrainConfig, step: int) 
 def quick_eval(model: VideoDiT, cfg: TrainConfig) -> dict:
     """ID and OOD (speed) error of the weights a checkpoint would hold, on a few fixed scenes: the paper's
     metric, small n."""
-    from .evaluate import evaluate_pipeline
+    from phydemo.eval.evaluate import evaluate_pipeline
 
     pipe = PhyDiTPipeline(transformer=model, scheduler=make_scheduler())
     pipe.set_progress_bar_config(disable=True)

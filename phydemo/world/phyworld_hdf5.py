@@ -16,7 +16,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from .video import encode_mp4, read_video
+from phydemo.video import encode_mp4, read_video
 
 GROUPS = ("video_streams", "position_streams", "init_streams")
 

@@ -9,20 +9,20 @@ from __future__ import annotations
 
 import json
 import os
-from contextlib import nullcontext
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
 from tqdm.auto import tqdm
 
-from .atomic import atomic_path
-from .physics import simulate
-from .render import render
-from .scenes import PARAMS_BY_SCENARIO, SceneParams, sample_params
-from .world import NUM_FRAMES
+from phydemo.atomic import atomic_path
+from phydemo.protocol import NUM_FRAMES
+from phydemo.world.physics import simulate
+from phydemo.world.render import render
+from phydemo.world.sampling import sample_params
+from phydemo.world.scenes import PARAMS_BY_SCENARIO, SceneParams
 
 
 @dataclass
@@ -95,13 +95,3 @@ def load(path: str | Path) -> VideoSet:
         return VideoSet(z["frames"], z["positions"], z["velocities"], params)
 
 
-def to_model_space(frames: np.ndarray):
-    """uint8 (N, T, H, W, 3) -> float tensor (N, 3, T, H, W) in [-1, 1]."""
-    x = torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 4, 1, 2, 3).float()
-    return x / 127.5 - 1.0
-
-
-def from_model_space(x) -> np.ndarray:
-    """float tensor (N, 3, T, H, W) in [-1, 1] -> uint8 (N, T, H, W, 3)."""
-    x = ((x.float().clamp(-1, 1) + 1) * 127.5).round().to(dtype=torch.uint8)
-    return x.permute(0, 2, 3, 4, 1).cpu().numpy()

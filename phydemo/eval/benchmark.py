@@ -9,9 +9,9 @@ import time
 import numpy as np
 import torch
 
-from .checkpoint import load_pipeline
-from .data import generate
-from .defaults import DEFAULT_STEPS
+from phydemo.model.checkpoint import load_pipeline
+from phydemo.protocol import DEFAULT_STEPS
+from phydemo.world.dataset import generate
 
 
 def run_benchmark(checkpoint: str, steps: int = DEFAULT_STEPS, batch: int = 16, repeats: int = 3) -> dict:
@@ -46,10 +46,11 @@ def run_benchmark(checkpoint: str, steps: int = DEFAULT_STEPS, batch: int = 16, 
 
 def parse_floor_table(n: int = 200, resolutions=(32, 64, 128), seed: int = 0) -> dict:
     """Mean error of the parser on ground-truth renders (the best score any model can reach)."""
-    from .metrics import velocity_error
-    from .physics import simulate
-    from .render import render
-    from .scenes import SCENARIOS, sample_params
+    from phydemo.eval.metrics import velocity_error
+    from phydemo.world.physics import simulate
+    from phydemo.world.render import render
+    from phydemo.world.sampling import sample_params
+    from phydemo.world.scenes import SCENARIOS
 
     table = {}
     for scenario in SCENARIOS:
@@ -62,9 +63,9 @@ def parse_floor_table(n: int = 200, resolutions=(32, 64, 128), seed: int = 0) ->
 
 def render_timing(resolution: int = 128, repeats: int = 20) -> dict:
     """Wall time to render 32 frames of one ball at ``resolution``."""
-    from .physics import simulate
-    from .render import render
-    from .scenes import UniformParams
+    from phydemo.world.physics import simulate
+    from phydemo.world.render import render
+    from phydemo.world.scenes import UniformParams
 
     traj = simulate(UniformParams(3.0, 1.0).validate())
     render(traj, resolution)

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import pymunk
 
-from .scenes import BallInit, SceneParams
-from .world import NUM_FRAMES, PHYSICS_DT, STEPS_PER_FRAME
+from phydemo.protocol import NUM_FRAMES, PHYSICS_DT, STEPS_PER_FRAME
+from phydemo.world.scenes import BallInit, SceneParams
 
 DENSITY = 1.0
 RING_INNER = 0.6  # inner radius of a ring as a fraction of its outer radius

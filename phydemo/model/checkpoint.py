@@ -12,7 +12,8 @@ from pathlib import Path
 
 import torch
 
-from .scenes import RANGES, SHAPES
+from phydemo.world.sampling import RANGES
+from phydemo.world.scenes import SHAPES
 
 DISTRIBUTION_FILE = "training_distribution.json"
 WEIGHTS_FILE = "transformer/diffusion_pytorch_model.safetensors"
@@ -78,8 +79,8 @@ def load_pipeline(folder: str | Path, device: str | torch.device | None = None, 
     from diffusers import FlowMatchEulerDiscreteScheduler
     from safetensors import SafetensorError
 
-    from .models import VideoDiT
-    from .pipeline import PhyDiTPipeline
+    from phydemo.model.dit import VideoDiT
+    from phydemo.model.pipeline import PhyDiTPipeline
 
     folder = Path(folder)
     if not folder.is_dir():

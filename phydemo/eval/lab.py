@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .defaults import DEFAULT_STEPS
-from .metrics import color_mask, parse
-from .scenes import SceneParams, UniformParams, describe_combination
-from .world import FRAME_DT, NUM_COND_FRAMES, WORLD_SIZE
+from phydemo.eval.metrics import color_mask, parse
+from phydemo.protocol import DEFAULT_STEPS, FRAME_DT, NUM_COND_FRAMES, WORLD_SIZE
+from phydemo.world.sampling import describe_combination
+from phydemo.world.scenes import SceneParams, UniformParams
 
 SIZE_SPLIT = 1.05  # colour/size experiment: radii below are "small", above "large"
 SHAPE_MIN_IOU = 0.75  # a frame's object reads as a shape only if it fits a disk or square this well
@@ -210,7 +210,7 @@ def summarize(experiment: Experiment, outcomes: list[str], tests: list[str] | No
 def run_experiment(name: str, pipe, n: int = 64, seed: int = 0, steps: int = DEFAULT_STEPS) -> tuple[dict, list, list[str]]:
     """Generate ``n`` test rollouts with a lab checkpoint and tally them: the summary, the rollouts and
     each rollout's outcome."""
-    from .rollout import run_rollouts
+    from phydemo.eval.rollout import run_rollouts
 
     if name not in EXPERIMENTS:
         raise ValueError(f"unknown experiment {name!r}; one of {', '.join(EXPERIMENTS)}")

@@ -7,12 +7,12 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
-from .defaults import DEFAULT_STEPS
-from .metrics import VelocityReport, fully_visible, parse, velocity_error
-from .physics import Trajectory, simulate
-from .render import render
-from .scenes import SceneParams, describe_combination, in_ranges
-from .world import FRAME_DT, NUM_COND_FRAMES
+from phydemo.eval.metrics import VelocityReport, after_contact, fully_visible, parse, velocity_error
+from phydemo.protocol import DEFAULT_STEPS, FRAME_DT, NUM_COND_FRAMES
+from phydemo.world.physics import Trajectory, simulate
+from phydemo.world.render import render
+from phydemo.world.sampling import describe_combination, in_ranges
+from phydemo.world.scenes import SceneParams
 
 
 def ood_labels(dist: dict, params: SceneParams) -> dict[str, str]:
@@ -121,11 +121,15 @@ def run_rollout(pipe, params: SceneParams, seed: int = 0, steps: int = DEFAULT_S
     return run_rollouts(pipe, [params], seed, steps)[0]
 
 
-def paper_reference(scenario: str) -> dict:
-    """The paper's reference numbers (PHYWORLD.md) for the error display."""
-    ref = {
-        "uniform": {"parse_floor": 0.0099, "id_dit_s_30k": 0.022, "id_dit_l_3m": 0.012, "ood_dit_b": "0.33-0.43"},
-        "collision": {"parse_floor": 0.0117, "ood": "0.15-0.3"},
-        "parabola": {"parse_floor": 0.0210, "ood": "0.3-0.4"},
-    }
-    return ref[scenario]
+def generated_speed(r: Rollout) -> float:
+    """Mean parsed x-velocity of ball 1 over the scored frames, signed along its true motion there (NaN if never
+    scored): the input speed where the law holds, for collisions too (the sweep's equal balls swap velocities, so
+    ball 1 leaves at its input speed, moving left); negative where the generated ball goes the wrong way."""
+    v, true = r.report.parsed_velocity, r.report.true_velocity
+    if r.params.scenario == "collision":  # after the contact, as the metric
+        post = after_contact(true)
+        v, true = v[post], true[post]
+    if not len(v):
+        return float("nan")
+    direction = np.sign(np.nanmean(true[:, 0, 0])) or 1.0
+    return float(np.nanmean(v[:, 0, 0]) * direction)

@@ -6,12 +6,8 @@ import numpy as np
 import torch
 from diffusers import DiffusionPipeline, FlowMatchEulerDiscreteScheduler
 
-from .data import from_model_space, to_model_space
-from .defaults import DEFAULT_STEPS
-from .models import VideoDiT
-from .world import NUM_COND_FRAMES
-
-MAX_INFERENCE_STEPS = 200
+from phydemo.model.dit import VideoDiT
+from phydemo.protocol import DEFAULT_STEPS, MAX_STEPS, NUM_COND_FRAMES
 
 
 def condition_inputs(given: torch.Tensor, num_frames: int, num_cond: int = NUM_COND_FRAMES):
@@ -46,8 +42,8 @@ class PhyDiTPipeline(DiffusionPipeline):
                              f"got {cond_frames.shape}")
         if cond_frames.dtype != np.uint8:
             raise ValueError(f"cond_frames must be uint8, got {cond_frames.dtype}")
-        if not isinstance(num_inference_steps, int) or not 1 <= num_inference_steps <= MAX_INFERENCE_STEPS:
-            raise ValueError(f"num_inference_steps must be an integer in [1, {MAX_INFERENCE_STEPS}], got {num_inference_steps!r}")
+        if not isinstance(num_inference_steps, int) or not 1 <= num_inference_steps <= MAX_STEPS:
+            raise ValueError(f"num_inference_steps must be an integer in [1, {MAX_STEPS}], got {num_inference_steps!r}")
         device, dtype = self.transformer.device, self.transformer.dtype
         given = to_model_space(cond_frames[:, :NUM_COND_FRAMES]).to(device, dtype)
         n = given.shape[0]
@@ -71,3 +67,15 @@ class PhyDiTPipeline(DiffusionPipeline):
                 outputs.append(x)
         video = torch.cat(outputs)
         return video if output_type == "pt" else from_model_space(video)
+
+
+def from_model_space(x) -> np.ndarray:
+    """float tensor (N, 3, T, H, W) in [-1, 1] -> uint8 (N, T, H, W, 3)."""
+    x = ((x.float().clamp(-1, 1) + 1) * 127.5).round().to(dtype=torch.uint8)
+    return x.permute(0, 2, 3, 4, 1).cpu().numpy()
+
+
+def to_model_space(frames: np.ndarray):
+    """uint8 (N, T, H, W, 3) -> float tensor (N, 3, T, H, W) in [-1, 1]."""
+    x = torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 4, 1, 2, 3).float()
+    return x / 127.5 - 1.0
