@@ -136,6 +136,17 @@ def _train(args) -> int:
     return 0
 
 
+def _train_autoencoder(args) -> int:
+    from phydemo.model.train_autoencoder import AutoencoderConfig, train_autoencoder
+
+    try:
+        cfg = AutoencoderConfig.from_yaml(args.config)
+    except (TypeError, ValueError) as e:
+        raise UsageError(str(e)) from None
+    print(train_autoencoder(cfg))
+    return 0
+
+
 def _evaluate(args) -> int:
     from phydemo.eval.evaluate import evaluate_pipeline
     from phydemo.model.checkpoint import load_pipeline
@@ -274,6 +285,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", required=True)
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a config option")
     p.set_defaults(func=_train)
+
+    p = sub.add_parser("train-autoencoder", help="train the frozen frame autoencoder from a YAML config (rerun to resume)")
+    p.add_argument("--config", required=True)
+    p.set_defaults(func=_train_autoencoder)
 
     p = sub.add_parser("evaluate", help="the paper's ID / OOD table for a checkpoint")
     p.add_argument("--checkpoint", required=True)

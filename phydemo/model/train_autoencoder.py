@@ -1,0 +1,216 @@
+"""Training the frame autoencoder once, on a broad set of ground-truth renders, so that it can then stay frozen.
+
+The frames come from scenes of all three scenarios with every colour and shape, ID and OOD speeds and radii and both
+directions: a later OOD failure of a latent DiT then belongs to the DiT, not to the autoencoder. Training reads
+crops (most of them centred on a ball, where the error matters); the network is convolutional, so it applies to
+whole frames. ``python -m phydemo train-autoencoder --config configs/autoencoder.yaml``; rerunning the command
+resumes from ``runs/<name>/state.pt``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import time
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+import yaml
+
+from phydemo.atomic import atomic_path
+from phydemo.model.autoencoder import FrameAutoencoder
+from phydemo.model.pipeline import to_model_space
+from phydemo.protocol import NUM_FRAMES, WORLD_SIZE
+from phydemo.world.physics import simulate
+from phydemo.world.render import render
+from phydemo.world.sampling import OOD_LEVELS, sample_params
+from phydemo.world.scenes import COLORS, SCENARIOS, SHAPES
+
+
+@dataclass
+class AutoencoderConfig:
+    name: str
+    resolution: int = 128
+    model: dict = field(default_factory=dict)  # FrameAutoencoder config overrides
+    scenes: int = 2000  # training scenes; frames_per_scene frames are drawn from each
+    frames_per_scene: int = 6
+    ood_fraction: float = 0.5  # share of scenes drawn from the OOD ranges (speed, radius or both)
+    crop: int = 64
+    ball_crop_fraction: float = 0.85  # share of crops centred near a ball (the rest anywhere)
+    ball_weight: float = 4.0  # pixels within ball_dilate px of a ball count 1 + ball_weight times
+    ball_dilate: int = 2
+    batch_size: int = 16
+    lr: float = 1e-3
+    warmup_steps: int = 100
+    max_steps: int = 10000  # cosine decay to 0 at max_steps
+    max_minutes: float = 0.0  # stop (and save) after this wall time; 0 = no limit
+    grad_clip: float = 1.0
+    seed: int = 0
+    log_every: int = 100
+    ckpt_every: int = 500
+    output_dir: str = "runs"
+    torch_threads: int = 0
+
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> "AutoencoderConfig":
+        raw = yaml.safe_load(Path(path).read_text()) or {}
+        unknown = sorted(set(raw) - {f.name for f in fields(cls)}) if isinstance(raw, dict) else ["(not a mapping)"]
+        if unknown:
+            raise ValueError(f"{path}: unknown option(s) {', '.join(unknown)}")
+        return cls(**raw)
+
+    @property
+    def run_dir(self) -> Path:
+        return Path(self.output_dir) / self.name
+
+
+def broad_scenes(n: int, seed: int, ood_fraction: float = 0.5) -> list:
+    """``n`` scenes over all scenarios, colours, shapes, directions, ID and OOD ranges (seeded)."""
+    rng = np.random.default_rng(seed)
+    colors, scenes = list(COLORS), []
+    for _ in range(n):
+        scenario = SCENARIOS[int(rng.integers(len(SCENARIOS)))]
+        ood = rng.random() < ood_fraction
+        level = OOD_LEVELS[int(rng.integers(len(OOD_LEVELS)))] if ood else None
+        shape = SHAPES[int(rng.integers(len(SHAPES)))]
+        c1, c2 = rng.choice(len(colors), 2, replace=False)
+        p = sample_params(scenario, "ood_eval" if ood else "train", rng, level=level, color=colors[c1], shape=shape,
+                          directions=(1, -1))
+        if scenario == "collision":  # both colours drawn freely, and the second ball's shape too
+            p = dataclasses.replace(p, color2=colors[c2], shape2=SHAPES[int(rng.integers(len(SHAPES)))]).validate()
+        scenes.append(p)
+    return scenes
+
+
+def build_frame_set(n_scenes: int, frames_per_scene: int, resolution: int, seed: int, ood_fraction: float = 0.5):
+    """uint8 frames (N, H, W, 3) and each frame's ball centres in pixels (N, 2, 2; NaN where a scene has one ball)."""
+    rng = np.random.default_rng([seed, 1])
+    frames, centres = [], []
+    for p in broad_scenes(n_scenes, seed, ood_fraction):
+        traj = simulate(p)
+        idx = np.sort(rng.choice(NUM_FRAMES, frames_per_scene, replace=False))
+        frames.append(render(traj, resolution)[idx])
+        c = np.full((frames_per_scene, 2, 2), np.nan)
+        pos = traj.positions[idx]
+        c[:, :pos.shape[1], 0] = pos[..., 0] / WORLD_SIZE * resolution  # column
+        c[:, :pos.shape[1], 1] = (WORLD_SIZE - pos[..., 1]) / WORLD_SIZE * resolution  # row
+        centres.append(c)
+    return np.concatenate(frames), np.concatenate(centres).astype(np.float32)
+
+
+def sample_crops(frames: np.ndarray, centres: np.ndarray, rng: np.random.Generator, batch: int, crop: int,
+                 ball_fraction: float) -> np.ndarray:
+    """A batch of crops: most centred (with jitter) on a ball inside the frame, the rest at random places."""
+    n, size = len(frames), frames.shape[1]
+    out = np.empty((batch, crop, crop, 3), np.uint8)
+    for b in range(batch):
+        i = int(rng.integers(n))
+        inside = [c for c in centres[i] if np.isfinite(c).all() and 0 <= c[0] < size and 0 <= c[1] < size]
+        if inside and rng.random() < ball_fraction:
+            cx, cy = inside[int(rng.integers(len(inside)))] + rng.uniform(-crop / 4, crop / 4, 2)
+            x0, y0 = int(np.clip(cx - crop / 2, 0, size - crop)), int(np.clip(cy - crop / 2, 0, size - crop))
+        else:
+            x0, y0 = (int(v) for v in rng.integers(0, size - crop + 1, 2))
+        out[b] = frames[i, y0:y0 + crop, x0:x0 + crop]
+    return out
+
+
+def reconstruction_loss(recon: torch.Tensor, target: torch.Tensor, ball_weight: float, dilate: int) -> torch.Tensor:
+    """Squared error with the pixels near a ball (not white in the target, grown by ``dilate`` px) weighted up."""
+    err = (recon - target) ** 2
+    ball = (target < 0.99).any(dim=1, keepdim=True).float()
+    if dilate:
+        ball = F.max_pool2d(ball, 2 * dilate + 1, stride=1, padding=dilate)
+    w = 1.0 + ball_weight * ball
+    return (err * w).sum() / (w.sum() * err.shape[1])
+
+
+def lr_factor(step: int, cfg: AutoencoderConfig) -> float:
+    warm = min(1.0, (step + 1) / max(1, cfg.warmup_steps))
+    return warm * 0.5 * (1 + math.cos(math.pi * min(step, cfg.max_steps) / cfg.max_steps))
+
+
+def frames_to_model(frames: np.ndarray) -> torch.Tensor:
+    """uint8 (N, H, W, 3) -> (N, 3, H, W) in [-1, 1]."""
+    return to_model_space(frames[:, None])[:, :, 0]
+
+
+@torch.no_grad()
+def latent_statistics(model: FrameAutoencoder, frames: np.ndarray, count: int = 2048, seed: int = 0):
+    """Per-channel mean and std of the latents of ``count`` frames (for normalising the DiT's inputs)."""
+    idx = np.random.default_rng(seed).choice(len(frames), min(count, len(frames)), replace=False)
+    z = torch.cat([model.encode(frames_to_model(frames[idx[i:i + 64]])) for i in range(0, len(idx), 64)])
+    return z.mean(dim=(0, 2, 3)).tolist(), z.std(dim=(0, 2, 3)).tolist()
+
+
+def train_autoencoder(cfg: AutoencoderConfig) -> Path:
+    if cfg.torch_threads:
+        torch.set_num_threads(cfg.torch_threads)
+    torch.manual_seed(cfg.seed)
+    run_dir = cfg.run_dir
+    run_dir.mkdir(parents=True, exist_ok=True)
+    model = FrameAutoencoder(sample_size=cfg.resolution, **cfg.model)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor(s, cfg))
+    state_path, step, elapsed_before = run_dir / "state.pt", 0, 0.0
+    if state_path.exists():
+        state = torch.load(state_path, map_location="cpu", weights_only=True)
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["opt"])
+        sched.load_state_dict(state["sched"])
+        step, elapsed_before = int(state["step"]), float(state["elapsed_s"])
+    data_path = run_dir / "frames.npz"
+    if data_path.exists():
+        with np.load(data_path) as z:
+            frames, centres = z["frames"], z["centres"]
+    else:
+        frames, centres = build_frame_set(cfg.scenes, cfg.frames_per_scene, cfg.resolution, cfg.seed, cfg.ood_fraction)
+        with atomic_path(data_path, ".npz") as tmp:
+            np.savez(tmp, frames=frames, centres=centres)
+    rng = np.random.default_rng([cfg.seed, step])
+    t_start, t_log, losses = time.time(), time.time(), []
+    log_path = run_dir / "log.jsonl"
+    while step < cfg.max_steps:
+        x = frames_to_model(sample_crops(frames, centres, rng, cfg.batch_size, cfg.crop, cfg.ball_crop_fraction))
+        loss = reconstruction_loss(model(x), x, cfg.ball_weight, cfg.ball_dilate)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+        opt.step()
+        sched.step()
+        step += 1
+        losses.append(loss.item())
+        elapsed = elapsed_before + time.time() - t_start
+        out_of_time = cfg.max_minutes and (time.time() - t_start) / 60 >= cfg.max_minutes
+        if step % cfg.log_every == 0:
+            record = {"step": step, "loss": float(np.mean(losses)), "lr": sched.get_last_lr()[0],
+                      "sec_per_step": (time.time() - t_log) / len(losses), "elapsed_min": elapsed / 60}
+            losses, t_log = [], time.time()
+            with open(log_path, "a") as f:
+                f.write(json.dumps(record) + "\n")
+            print(json.dumps(record), flush=True)
+        if step % cfg.ckpt_every == 0 or step == cfg.max_steps or out_of_time:
+            tmp = state_path.with_suffix(".tmp")
+            torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
+                        "step": step, "elapsed_s": elapsed}, tmp)
+            tmp.replace(state_path)
+        if out_of_time:
+            break
+    return export_autoencoder(model, frames, cfg, step, elapsed_before + time.time() - t_start)
+
+
+def export_autoencoder(model: FrameAutoencoder, frames: np.ndarray, cfg: AutoencoderConfig, step: int,
+                       elapsed_s: float) -> Path:
+    """``runs/<name>/checkpoint``: the weights with the latent statistics in their config, the training config and state."""
+    folder = cfg.run_dir / "checkpoint"
+    model = model.eval()
+    mean, std = latent_statistics(model, frames)
+    model.register_to_config(latents_mean=[round(v, 5) for v in mean], latents_std=[round(v, 5) for v in std])
+    model.save_pretrained(folder, safe_serialization=True)
+    (folder / "train_config.yaml").write_text(yaml.safe_dump(dataclasses.asdict(cfg), sort_keys=False))
+    (folder / "train_state.json").write_text(json.dumps({"step": step, "elapsed_min": round(elapsed_s / 60, 1)}, indent=2))
+    return folder
