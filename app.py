@@ -2,8 +2,9 @@
 
 import gradio as gr
 
-from phydemo.demo import MAX_STEPS, MAX_SWEEP, Demo, DemoError
-from phydemo.protocol import DEFAULT_STEPS
+from phydemo.demo import MAX_SWEEP, Demo
+from phydemo.errors import InputError
+from phydemo.protocol import DEFAULT_STEPS, MAX_STEPS
 from phydemo.world.scenes import COLORS, SHAPES
 
 try:  # Hugging Face ZeroGPU; a no-op decorator elsewhere
@@ -20,15 +21,14 @@ DEFAULT = "uniform" if "uniform" in NAMES else NAMES[0]
 
 
 def _range_info(name: str, key: str) -> str:
-    dist = demo_models.distribution(name)
-    return "training range " + " U ".join(f"[{lo:g}, {hi:g}]" for lo, hi in dist[key])
+    return demo_models.distribution(name).range_text(key)
 
 
 @gpu
 def run(name, speed, speed2, radius, radius2, color, shape, seed, steps, progress=gr.Progress()):
     try:
         res = demo_models.run(name, speed, speed2, radius, radius2, color, shape, seed, steps, progress)
-    except DemoError as e:
+    except InputError as e:
         raise gr.Error(str(e))
     return res.video_path, res.strip, res.figure, res.report
 
@@ -37,7 +37,7 @@ def run(name, speed, speed2, radius, radius2, color, shape, seed, steps, progres
 def sweep(name, speed_min, speed_max, count, radius, color, shape, seed, steps):
     try:
         return demo_models.sweep(name, speed_min, speed_max, count, radius, color, shape, seed, steps)
-    except DemoError as e:
+    except InputError as e:
         raise gr.Error(str(e))
 
 
@@ -45,7 +45,7 @@ def sweep(name, speed_min, speed_max, count, radius, color, shape, seed, steps):
 def lab(experiment, n, seed, steps):
     try:
         return demo_models.lab(experiment, n, seed, steps)
-    except DemoError as e:
+    except InputError as e:
         raise gr.Error(str(e))
 
 
@@ -55,10 +55,10 @@ def label(name, speed, speed2, radius, radius2, color, shape):
 
 def on_checkpoint(name):
     dist = demo_models.distribution(name)
-    collision = dist["scenario"] == "collision"
+    collision = dist.scenario == "collision"
     return (gr.update(info=_range_info(name, "speed")), gr.update(visible=collision, info=_range_info(name, "speed")),
             gr.update(info=_range_info(name, "radius")), gr.update(visible=collision, info=_range_info(name, "radius")),
-            gr.update(info="trained on " + ", ".join(dist["colors"])), gr.update(info="trained on " + ", ".join(dist["shapes"])),
+            gr.update(info=dist.seen_text("colors")), gr.update(info=dist.seen_text("shapes")),
             demo_models.measured_text(name))
 
 
@@ -78,9 +78,9 @@ with gr.Blocks(title="phydemo: has a video model learned physics?") as app:
                 radius = gr.Slider(0.2, 2.5, value=1.0, step=0.05, label="radius", info=_range_info(DEFAULT, "radius"))
                 radius2 = gr.Slider(0.2, 2.5, value=1.0, step=0.05, label="radius of ball 2", visible=False)
                 color = gr.Dropdown(list(COLORS), value="red", label="colour",
-                                    info="trained on " + ", ".join(demo_models.distribution(DEFAULT)["colors"]))
+                                    info=demo_models.distribution(DEFAULT).seen_text("colors"))
                 shape = gr.Dropdown(list(SHAPES), value="circle", label="shape",
-                                    info="trained on " + ", ".join(demo_models.distribution(DEFAULT)["shapes"]))
+                                    info=demo_models.distribution(DEFAULT).seen_text("shapes"))
                 with gr.Row():
                     seed = gr.Number(0, precision=0, label="seed")
                     steps = gr.Slider(1, MAX_STEPS, value=DEFAULT_STEPS, step=1, label="sampling steps")

@@ -7,12 +7,13 @@ import plotly.graph_objects as go
 
 from phydemo.eval.rollout import Rollout, per_frame_velocity
 from phydemo.protocol import FRAME_DT, NUM_COND_FRAMES
+from phydemo.world.distribution import TrainingDistribution
 
 
-def sweep_figure(speeds, generated, dist: dict) -> go.Figure:
-    collision = dist["scenario"] == "collision"
+def sweep_figure(speeds, generated, dist: TrainingDistribution) -> go.Figure:
+    collision = dist.scenario == "collision"
     fig = go.Figure()
-    for lo, hi in dist["speed"]:
+    for lo, hi in dist.speed:
         fig.add_vrect(x0=lo, x1=hi, fillcolor="green", opacity=0.1, line_width=0, annotation_text="training range")
     fig.add_trace(go.Scatter(x=speeds, y=speeds, mode="lines", name="true speed (the law)", line=dict(color="black")))
     fig.add_trace(go.Scatter(x=speeds, y=generated, mode="markers+lines", name="generated speed",
@@ -23,7 +24,7 @@ def sweep_figure(speeds, generated, dist: dict) -> go.Figure:
     return fig
 
 
-def velocity_figure(r: Rollout, dist: dict) -> go.Figure:
+def velocity_figure(r: Rollout, dist: TrainingDistribution) -> go.Figure:
     """Velocity over time: ground truth vs generated, the ID band shaded, conditioning frames marked."""
     t = (np.arange(r.traj.num_frames - 1) + 0.5) * FRAME_DT
     gen = per_frame_velocity(r.generated, r.traj)
@@ -36,7 +37,7 @@ def velocity_figure(r: Rollout, dist: dict) -> go.Figure:
             fig.add_trace(go.Scatter(x=t, y=true, mode="lines", name=f"ground truth {name}", line=dict(width=3)))
             fig.add_trace(go.Scatter(x=t, y=gen[:, i, ax], mode="lines+markers", name=f"generated {name}",
                                      line=dict(dash="dot")))
-    for lo, hi in dist["speed"]:
+    for lo, hi in dist.speed:
         for sign in ([1, -1] if r.params.scenario == "collision" else [1]):
             a, b = sorted((sign * lo, sign * hi))
             fig.add_hrect(y0=a, y1=b, fillcolor="green", opacity=0.08, line_width=0,
@@ -44,7 +45,7 @@ def velocity_figure(r: Rollout, dist: dict) -> go.Figure:
     fig.add_vrect(x0=0, x1=(NUM_COND_FRAMES - 1) * FRAME_DT, fillcolor="gray", opacity=0.15, line_width=0,
                   annotation_text="given frames", annotation_position="bottom left")
     values = [v for tr in fig.data for v in tr.y if v is not None and np.isfinite(v)]
-    bands = [x for lo, hi in dist["speed"] for x in (lo, hi)]
+    bands = [x for lo, hi in dist.speed for x in (lo, hi)]
     top = max(values + bands) + 0.5
     bottom = min(values + [0.0] + ([-b for b in bands] if r.params.scenario == "collision" else [])) - 0.5
     fig.update_yaxes(range=[bottom, top])

@@ -115,3 +115,12 @@ def frame_strip(frames: np.ndarray, every: int = 4, size: int = 96) -> np.ndarra
     for f in picked:
         row += [f, sep]
     return np.concatenate(row[:-1], axis=1)
+
+
+def stack_rows(rows: list[np.ndarray], gap: int = 4) -> np.ndarray:
+    """Images (h, w, 3) of one width stacked top to bottom with a grey line between them."""
+    sep = np.full((gap, rows[0].shape[1], 3), 160, dtype=np.uint8)
+    out = []
+    for row in rows:
+        out += [row, sep]
+    return np.concatenate(out[:-1], axis=0)

@@ -1,7 +1,7 @@
 """Diagnose bloated, faded or split balls: generated ball area over true area, and the share of frames where a
 ball's colour mask is one blob, on the same ID scenes for each checkpoint given.
 
-    python -m tools.ball_areas runs/collision-ball-region/checkpoint checkpoints/collision --n 8
+    python -m tools.ball_areas runs/collision/checkpoint collision --n 8
 """
 
 import argparse
@@ -18,13 +18,13 @@ from phydemo.world.physics import simulate
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("checkpoints", nargs="+")
-    ap.add_argument("--scenario", default="collision")
     ap.add_argument("--n", type=int, default=8)
     ap.add_argument("--seed", type=int, default=TUNE_SEED)
     args = ap.parse_args()
     for ck in args.checkpoints:
         pipe = load_pipeline(ck)
-        videos, gen = sample_scenes(pipe, args.scenario, args.n, seed=args.seed, batch_size=8, noise_seed=0)
+        pipe.set_progress_bar_config(disable=True)
+        videos, gen = sample_scenes(pipe, pipe.training_distribution.scenario, args.n, seed=args.seed, batch_size=8, noise_seed=0)
         ratios, blobs = [], []
         for g, gt, p in zip(gen, videos.frames, videos.params):
             for a, b in scored_ball_masks(g, gt, simulate(p)):  # the frames and masks the clean check scores

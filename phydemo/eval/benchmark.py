@@ -9,28 +9,31 @@ import time
 import numpy as np
 import torch
 
+from phydemo.eval.metrics import velocity_error
 from phydemo.model.checkpoint import load_pipeline
 from phydemo.protocol import DEFAULT_STEPS
 from phydemo.world.dataset import generate
+from phydemo.world.physics import simulate
+from phydemo.world.render import render
+from phydemo.world.sampling import sample_params
+from phydemo.world.scenes import SCENARIOS, UniformParams
 
 
 def run_benchmark(checkpoint: str, steps: int = DEFAULT_STEPS, batch: int = 16, repeats: int = 3) -> dict:
-    device = "cuda" if torch.cuda.is_available() else "cpu"
-    pipe = load_pipeline(checkpoint, device=device)
+    pipe = load_pipeline(checkpoint)
+    device = pipe.device.type
     pipe.set_progress_bar_config(disable=True)
     res = pipe.transformer.config.sample_size
-    scenario = pipe.training_distribution["scenario"]
+    scenario = pipe.training_distribution.scenario
     cond = generate(scenario, "id_eval", batch, seed=0, resolution=res, workers=1, progress=False).frames[:, :3]
 
     def timed(frames) -> float:
         best = float("inf")
         for r in range(repeats + 1):  # the first run warms up
-            if device == "cuda":
-                torch.cuda.synchronize()
+            _sync(device)
             t = time.perf_counter()
             pipe(frames, num_inference_steps=steps, batch_size=len(frames), generator=torch.Generator().manual_seed(r))
-            if device == "cuda":
-                torch.cuda.synchronize()
+            _sync(device)
             if r:
                 best = min(best, time.perf_counter() - t)
         return best
@@ -44,14 +47,13 @@ def run_benchmark(checkpoint: str, steps: int = DEFAULT_STEPS, batch: int = 16, 
             "rollouts_per_s_batched": round(batch / batched, 2)}
 
 
+def _sync(device: str) -> None:
+    if device == "cuda":
+        torch.cuda.synchronize()
+
+
 def parse_floor_table(n: int = 200, resolutions=(32, 64, 128), seed: int = 0) -> dict:
     """Mean error of the parser on ground-truth renders (the best score any model can reach)."""
-    from phydemo.eval.metrics import velocity_error
-    from phydemo.world.physics import simulate
-    from phydemo.world.render import render
-    from phydemo.world.sampling import sample_params
-    from phydemo.world.scenes import SCENARIOS
-
     table = {}
     for scenario in SCENARIOS:
         rng = np.random.default_rng(seed)
@@ -63,9 +65,6 @@ def parse_floor_table(n: int = 200, resolutions=(32, 64, 128), seed: int = 0) ->
 
 def render_timing(resolution: int = 128, repeats: int = 20) -> dict:
     """Wall time to render 32 frames of one ball at ``resolution``."""
-    from phydemo.world.physics import simulate
-    from phydemo.world.render import render
-    from phydemo.world.scenes import UniformParams
 
     traj = simulate(UniformParams(3.0, 1.0).validate())
     render(traj, resolution)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 
@@ -96,3 +98,12 @@ def sample_scenes(pipe, scenario: str, n: int, steps: int = DEFAULT_STEPS, level
     gen = pipe(videos.frames[:, :3], num_inference_steps=steps, batch_size=batch_size,
                generator=torch.Generator().manual_seed(seed if noise_seed is None else noise_seed))
     return videos, gen
+
+
+def quick_eval(pipe, cfg) -> dict:
+    """What a training run logs: ID and OOD (speed) error and the clean share on ``cfg.eval_n`` fixed scenes."""
+    pipe.set_progress_bar_config(disable=True)
+    res = evaluate_pipeline(pipe, cfg.scenario, n=cfg.eval_n, steps=cfg.eval_steps, levels=("v",), progress=False,
+                            data_kwargs=cfg.data_kwargs)
+    out = {"id_error": res["id"]["error"], "ood_v_error": res["ood"]["v"]["error"], "id_clean": res["id"]["clean_fraction"]}
+    return {k: (None if v is None or (isinstance(v, float) and math.isnan(v)) else v) for k, v in out.items()}

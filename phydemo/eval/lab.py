@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from phydemo.eval.metrics import color_mask, parse
+from phydemo.eval.rollout import run_rollouts
 from phydemo.protocol import DEFAULT_STEPS, FRAME_DT, NUM_COND_FRAMES, WORLD_SIZE
 from phydemo.world.sampling import describe_combination
 from phydemo.world.scenes import SceneParams, UniformParams
@@ -210,7 +211,6 @@ def summarize(experiment: Experiment, outcomes: list[str], tests: list[str] | No
 def run_experiment(name: str, pipe, n: int = 64, seed: int = 0, steps: int = DEFAULT_STEPS) -> tuple[dict, list, list[str]]:
     """Generate ``n`` test rollouts with a lab checkpoint and tally them: the summary, the rollouts and
     each rollout's outcome."""
-    from phydemo.eval.rollout import run_rollouts
 
     if name not in EXPERIMENTS:
         raise ValueError(f"unknown experiment {name!r}; one of {', '.join(EXPERIMENTS)}")
@@ -226,20 +226,3 @@ def run_experiment(name: str, pipe, n: int = 64, seed: int = 0, steps: int = DEF
     if not name.startswith("case"):
         color_kept = [dominant_color(r.generated[NUM_COND_FRAMES:]) == r.params.color for r in rollouts]
     return summarize(exp, outcomes, tests, velocities, color_kept), rollouts, outcomes
-
-
-def summary_lines(summary: dict) -> list[str]:
-    """The per-combination tallies and the velocity line of a summary, as plain sentences."""
-    lines = []
-    if len(summary.get("by_test", {})) > 1:
-        for label, counts in summary["by_test"].items():
-            k = sum(counts.values())
-            lines.append(f"{label} (n={k}): " + ", ".join(f"{o} {100 * c / max(k, 1):.0f}%" for o, c in counts.items()))
-    c = summary.get("color_kept")
-    if c:
-        lines.append(f"the given colour kept in {c['count']} of {summary['n']} ({c['percent']:.0f}%)")
-    v = summary.get("velocity")
-    if v and v["generated_mean"] is not None:
-        lines.append(f"mean x-velocity: true {v['true_mean']:.2f}, generated {v['generated_mean']:.2f} "
-                     f"(ball found in {v['found']} of {summary['n']})")
-    return lines

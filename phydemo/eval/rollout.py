@@ -7,49 +7,12 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
+from phydemo.errors import InputError
 from phydemo.eval.metrics import VelocityReport, after_contact, fully_visible, parse, velocity_error
 from phydemo.protocol import DEFAULT_STEPS, FRAME_DT, NUM_COND_FRAMES
 from phydemo.world.physics import Trajectory, simulate
 from phydemo.world.render import render
-from phydemo.world.sampling import describe_combination, in_ranges
 from phydemo.world.scenes import SceneParams
-
-
-def ood_labels(dist: dict, params: SceneParams) -> dict[str, str]:
-    """Which attributes of ``params`` lie outside a checkpoint's training distribution, and by how much."""
-    out: dict[str, str] = {}
-    balls = params.balls()
-    names = [""] if len(balls) == 1 else ["1", "2"]
-    for suffix, ball in zip(names, balls):
-        for attr, value, intervals in (("speed", abs(ball.vx), dist["speed"]), ("radius", ball.radius, dist["radius"])):
-            if not in_ranges(value, intervals):
-                gap = min(min(abs(value - lo), abs(value - hi)) for lo, hi in intervals)
-                where = "below" if value < min(lo for lo, _ in intervals) else "above"
-                span = ", ".join(f"[{lo:g}, {hi:g}]" for lo, hi in intervals)
-                out[attr + suffix] = f"{attr}{suffix}={value:g} is {gap:.2g} {where} the training range {span}"
-        if ball.color not in dist["colors"]:
-            out["color" + suffix] = f"color{suffix}={ball.color} was never seen in training (seen: {', '.join(dist['colors'])})"
-        direction = 1 if ball.vx >= 0 else -1
-        if len(balls) == 1 and ball.vx != 0 and direction not in dist.get("directions", [1]):
-            out["direction" + suffix] = f"direction{suffix}={'right' if direction > 0 else 'left'} was never seen in training"
-        if ball.shape not in dist["shapes"]:
-            out["shape" + suffix] = f"shape{suffix}={ball.shape} was never seen in training (seen: {', '.join(dist['shapes'])})"
-        combos = dist.get("combos")
-        if combos and not any(_in_combo(c, ball) for c in combos):
-            out["combination" + suffix] = (f"ball{suffix} ({_describe_ball(ball)}) is a combination never seen in training "
-                                           f"(seen: {'; '.join(describe_combination(c) for c in combos)})")
-    return out
-
-
-def _in_combo(combo: dict, ball) -> bool:
-    """Whether a ball falls in one training combination (a mechanism-lab preset: colour with shape, size or speed)."""
-    return (combo.get("color", ball.color) == ball.color and combo.get("shape", ball.shape) == ball.shape
-            and in_ranges(ball.radius, combo.get("radius_range", [[0, float("inf")]]))
-            and in_ranges(abs(ball.vx), combo.get("speed_range", [[0, float("inf")]])))
-
-
-def _describe_ball(ball) -> str:
-    return f"{ball.color} {ball.shape}, r={ball.radius:g}, v={abs(ball.vx):g}"
 
 
 def per_frame_velocity(frames: np.ndarray, traj: Trajectory) -> np.ndarray:
@@ -96,18 +59,13 @@ def nan_to_none(a: np.ndarray) -> list:
     return np.where(np.isfinite(a), a.round(6), None).tolist()
 
 
-def check_compatible(dist: dict, params: SceneParams) -> None:
-    """Colours, shapes and ranges are validated by the parameter objects; the scenario must match."""
-    if params.scenario != dist["scenario"]:
-        raise ValueError(f"this checkpoint generates {dist['scenario']!r} scenes, not {params.scenario!r}")
-
-
 def run_rollouts(pipe, params_list: list[SceneParams], seed: int = 0, steps: int = DEFAULT_STEPS,
                  batch_size: int = 16) -> list[Rollout]:
     """Simulate, render and generate a batch of scenes with one seeded sampling call."""
-    dist = pipe.training_distribution
+    scenario = pipe.training_distribution.scenario
     for p in params_list:
-        check_compatible(dist, p)
+        if p.scenario != scenario:
+            raise InputError("scenario", p.scenario, f"{scenario!r}: the scenario this checkpoint generates")
     res = pipe.transformer.config.sample_size
     trajs = [simulate(p) for p in params_list]
     gts = np.stack([render(t, res) for t in trajs])

@@ -24,6 +24,14 @@ from diffusers.models.attention_processor import Attention
 from diffusers.models.embeddings import TimestepEmbedding, Timesteps, get_3d_sincos_pos_embed
 from diffusers.models.modeling_utils import ModelMixin
 
+# Named model sizes for training configs (configs/*.yaml: ``model: pixel-32``).
+MODEL_PRESETS = {
+    # the shipped 32 px models: 4x8x8 patches (128 tokens), width 192, depth 8, 3 heads; 4.4 M parameters
+    "pixel-32": {"patch_size": 8, "patch_size_t": 4, "hidden_size": 192, "depth": 8, "num_heads": 3},
+    # the same token grid at 64 px (16x16 patches), the collision-64 experiment (docs/experiments.md)
+    "pixel-64": {"patch_size": 16, "patch_size_t": 4, "hidden_size": 192, "depth": 8, "num_heads": 3},
+}
+
 
 def modulate(x: torch.Tensor, shift: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
     return x * (1 + scale.unsqueeze(1)) + shift.unsqueeze(1)

@@ -1,4 +1,5 @@
-"""Frame-conditioned sampling as a diffusers ``DiffusionPipeline`` (rectified flow, Euler steps)."""
+"""Frame-conditioned sampling as a diffusers ``DiffusionPipeline`` (rectified flow, Euler steps), and the conversions
+between uint8 frames and the model's [-1, 1] tensors."""
 
 from __future__ import annotations
 
@@ -8,6 +9,19 @@ from diffusers import DiffusionPipeline, FlowMatchEulerDiscreteScheduler
 
 from phydemo.model.dit import VideoDiT
 from phydemo.protocol import DEFAULT_STEPS, MAX_STEPS, NUM_COND_FRAMES
+from phydemo.world.distribution import TrainingDistribution
+
+
+def to_model_space(frames: np.ndarray):
+    """uint8 (N, T, H, W, 3) -> float tensor (N, 3, T, H, W) in [-1, 1]."""
+    x = torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 4, 1, 2, 3).float()
+    return x / 127.5 - 1.0
+
+
+def from_model_space(x) -> np.ndarray:
+    """float tensor (N, 3, T, H, W) in [-1, 1] -> uint8 (N, T, H, W, 3)."""
+    x = ((x.float().clamp(-1, 1) + 1) * 127.5).round().to(dtype=torch.uint8)
+    return x.permute(0, 2, 3, 4, 1).cpu().numpy()
 
 
 def condition_inputs(given: torch.Tensor, num_frames: int, num_cond: int = NUM_COND_FRAMES):
@@ -25,9 +39,18 @@ class PhyDiTPipeline(DiffusionPipeline):
 
     model_cpu_offload_seq = "transformer"
 
-    def __init__(self, transformer: VideoDiT, scheduler: FlowMatchEulerDiscreteScheduler):
+    def __init__(self, transformer: VideoDiT, scheduler: FlowMatchEulerDiscreteScheduler,
+                 training_distribution: dict | None = None):
         super().__init__()
         self.register_modules(transformer=transformer, scheduler=scheduler)
+        # what the transformer saw in training: in model_index.json, so save_pretrained / from_pretrained keep it
+        self.register_to_config(training_distribution=training_distribution)
+
+    @property
+    def training_distribution(self) -> TrainingDistribution:
+        if self.config.training_distribution is None:
+            raise ValueError("this pipeline was built without a training_distribution")
+        return TrainingDistribution.from_dict(self.config.training_distribution)
 
     @torch.no_grad()
     def __call__(self, cond_frames: np.ndarray, num_inference_steps: int = DEFAULT_STEPS, generator=None,
@@ -67,15 +90,3 @@ class PhyDiTPipeline(DiffusionPipeline):
                 outputs.append(x)
         video = torch.cat(outputs)
         return video if output_type == "pt" else from_model_space(video)
-
-
-def from_model_space(x) -> np.ndarray:
-    """float tensor (N, 3, T, H, W) in [-1, 1] -> uint8 (N, T, H, W, 3)."""
-    x = ((x.float().clamp(-1, 1) + 1) * 127.5).round().to(dtype=torch.uint8)
-    return x.permute(0, 2, 3, 4, 1).cpu().numpy()
-
-
-def to_model_space(frames: np.ndarray):
-    """uint8 (N, T, H, W, 3) -> float tensor (N, 3, T, H, W) in [-1, 1]."""
-    x = torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 4, 1, 2, 3).float()
-    return x / 127.5 - 1.0

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import copy
 import json
-import math
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
@@ -21,11 +21,13 @@ from accelerate import Accelerator
 from diffusers import FlowMatchEulerDiscreteScheduler
 from diffusers.training_utils import EMAModel
 
+from phydemo.model.checkpoint import load_pipeline
 from phydemo.model.dit import VideoDiT
 from phydemo.model.pipeline import PhyDiTPipeline, condition_inputs, to_model_space
 from phydemo.model.train_config import TrainConfig
 from phydemo.protocol import NUM_COND_FRAMES, NUM_FRAMES
 from phydemo.world import dataset as datamod
+from phydemo.world.distribution import TrainingDistribution
 
 
 def dataset_path(cfg: TrainConfig) -> Path:
@@ -97,13 +99,10 @@ def make_scheduler() -> FlowMatchEulerDiscreteScheduler:
 
 
 def save_checkpoint(folder: Path, model: VideoDiT, cfg: TrainConfig, extra: dict | None = None) -> None:
-    """A shippable folder: the pipeline (fp16 weights), the training distribution and the config."""
-    from phydemo.model.checkpoint import write_training_distribution
-
+    """A shippable folder: the pipeline (fp16 weights, the training distribution in model_index.json) and the config."""
     folder.mkdir(parents=True, exist_ok=True)
     shipped = copy.deepcopy(model).to(torch.float16)
-    PhyDiTPipeline(transformer=shipped, scheduler=make_scheduler()).save_pretrained(folder, safe_serialization=True)
-    write_training_distribution(folder, cfg)
+    pipeline_for(shipped, cfg).save_pretrained(folder, safe_serialization=True)
     (folder / "train_config.yaml").write_text(yaml.safe_dump(asdict(cfg), sort_keys=False))
     if extra:
         (folder / "train_state.json").write_text(json.dumps(extra, indent=2))
@@ -125,7 +124,14 @@ def run_state(cfg: TrainConfig, step: int, elapsed_min: float) -> dict:
     return state
 
 
-def train(cfg: TrainConfig) -> Path:
+def pipeline_for(model: VideoDiT, cfg: TrainConfig) -> PhyDiTPipeline:
+    """The sampling pipeline of a model trained with ``cfg`` (its scheduler and training distribution)."""
+    dist = TrainingDistribution.from_data(cfg.scenario, cfg.data_kwargs, cfg.train_size, cfg.resolution)
+    return PhyDiTPipeline(transformer=model, scheduler=make_scheduler(), training_distribution=dist.to_dict())
+
+
+def train(cfg: TrainConfig, evaluate: Callable[[PhyDiTPipeline, TrainConfig], dict] | None = None) -> Path:
+    """Train (or resume) the run of ``cfg``; ``evaluate(pipeline, cfg)`` -> dict is logged every ``eval_every`` steps."""
     accelerator = Accelerator()
     if cfg.torch_threads:
         torch.set_num_threads(cfg.torch_threads)
@@ -138,7 +144,7 @@ def train(cfg: TrainConfig) -> Path:
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor(s, cfg))
     state_path = run_dir / "state.pt"
     if cfg.init_from and not state_path.exists():
-        model.load_state_dict(initial_weights(cfg))
+        model.load_state_dict(initial_weights(cfg, evaluate))
     ema = EMAModel(model.parameters(), decay=cfg.ema_decay)
     step, elapsed_before = 0, 0.0
     if state_path.exists():  # resume: weights-only load of our own tensors (no pickled objects)
@@ -187,7 +193,8 @@ def train(cfg: TrainConfig) -> Path:
             if step % cfg.eval_every == 0 or step == cfg.max_steps or out_of_time:
                 record = record or {"step": step}
                 export = exported_model(accelerator.unwrap_model(model), ema, cfg, step)
-                record.update(quick_eval(export, cfg))
+                if evaluate:
+                    record.update(evaluate(pipeline_for(export, cfg), cfg))
             if record:
                 with open(log_path, "a") as f:
                     f.write(json.dumps(record) + "\n")
@@ -206,7 +213,7 @@ def train(cfg: TrainConfig) -> Path:
     return run_dir / "checkpoint"
 
 
-def initial_weights(cfg: TrainConfig) -> dict:
+def initial_weights(cfg: TrainConfig, evaluate=None) -> dict:
     """The final weights of the run of ``cfg.init_from`` (fp32), training that run first if it has not finished."""
     base = TrainConfig.from_yaml(cfg.init_from)
     if base.model != cfg.model or base.resolution != cfg.resolution:
@@ -215,11 +222,9 @@ def initial_weights(cfg: TrainConfig) -> dict:
     folder = base.run_dir / "checkpoint"
     if checkpoint_state(folder).get("step", 0) < base.max_steps:
         print(f"init_from: training {cfg.init_from} first ({base.max_steps} steps)", flush=True)
-        train(base)
+        train(base, evaluate)
         if checkpoint_state(folder).get("step", 0) < base.max_steps:
             raise RuntimeError(f"init_from={cfg.init_from}: that run stopped early (max_minutes); rerun to finish it")
-    from phydemo.model.checkpoint import load_pipeline
-
     return load_pipeline(folder).transformer.state_dict()
 
 
@@ -246,16 +251,3 @@ def exported_model(model: VideoDiT, ema: EMAModel, cfg: TrainConfig, step: int) 
     if cfg.final_weights == "raw" and step >= cfg.max_steps:
         return copy.deepcopy(model).eval()
     return ema_model(model, ema)
-
-
-def quick_eval(model: VideoDiT, cfg: TrainConfig) -> dict:
-    """ID and OOD (speed) error of the weights a checkpoint would hold, on a few fixed scenes: the paper's
-    metric, small n."""
-    from phydemo.eval.evaluate import evaluate_pipeline
-
-    pipe = PhyDiTPipeline(transformer=model, scheduler=make_scheduler())
-    pipe.set_progress_bar_config(disable=True)
-    res = evaluate_pipeline(pipe, cfg.scenario, n=cfg.eval_n, steps=cfg.eval_steps, levels=("v",), progress=False,
-                            data_kwargs=cfg.data_kwargs)
-    out = {"id_error": res["id"]["error"], "ood_v_error": res["ood"]["v"]["error"], "id_clean": res["id"]["clean_fraction"]}
-    return {k: (None if v is None or (isinstance(v, float) and math.isnan(v)) else v) for k, v in out.items()}

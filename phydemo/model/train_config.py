@@ -1,4 +1,8 @@
-"""A training run's options, read from YAML (unknown keys and bad values are refused with the option's name)."""
+"""A training run's options, read from YAML (unknown keys and bad values are refused with the option's name).
+
+As in nanoGPT, a config file overrides only what differs from these defaults, which are the recipe every shipped model
+shares; ``model`` names a preset of ``MODEL_PRESETS`` (with optional overrides: ``{preset: pixel-32, depth: 4}``).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import yaml
+
+from phydemo.model.dit import MODEL_PRESETS
 
 
 @dataclass
@@ -16,7 +22,7 @@ class TrainConfig:
     resolution: int = 32
     data_seed: int = 0
     data_kwargs: dict = field(default_factory=dict)  # extra sample_params arguments (lab presets)
-    model: dict = field(default_factory=dict)  # VideoDiT config overrides
+    model: dict | str = "pixel-32"  # a preset name, or {preset: name, **VideoDiT overrides}; resolved to a dict
     batch_size: int = 32
     lr: float = 3e-4
     warmup_steps: int = 200
@@ -29,8 +35,8 @@ class TrainConfig:
     # with a fresh optimizer and EMA, so the command repeats the whole history of the weights it ships
     init_from: str = ""
     max_minutes: float = 0.0  # stop (and save) after this wall time; 0 = no limit
-    high_noise_fraction: float = 0.0  # share of each batch trained at t = 1 (pure noise: conditioning only)
-    high_noise_from_step: int = 0  # ... from this step on (a curriculum; 0 = from the start)
+    high_noise_fraction: float = 0.3  # share of each batch trained at t = 1 (pure noise: conditioning only)
+    high_noise_from_step: int = 1000  # ... from this step on (a curriculum; 0 = from the start)
     ball_loss_weight: float = 0.0  # the error on ball (non-background) pixels counts 1 + this many times
     ball_loss_dilate: int = 0  # ... and on pixels up to this many px from a ball (0: a biased loss, see README)
     ema_decay: float = 0.999
@@ -41,7 +47,7 @@ class TrainConfig:
     seed: int = 0
     log_every: int = 50
     ckpt_every: int = 500
-    eval_every: int = 1000
+    eval_every: int = 500
     eval_n: int = 32
     eval_steps: int = 10
     output_dir: str = "runs"
@@ -63,6 +69,7 @@ class TrainConfig:
             raise ValueError(f"{path}: {e}") from None
 
     def __post_init__(self):
+        self.model = resolve_model(self.model)
         if self.final_weights not in ("ema", "raw"):
             raise ValueError(f"final_weights={self.final_weights!r}; allowed: ema, raw")
         if not isinstance(self.anneal_at, (list, tuple)):
@@ -78,3 +85,18 @@ class TrainConfig:
     @property
     def run_dir(self) -> Path:
         return Path(self.output_dir) / self.name
+
+
+def resolve_model(model: dict | str) -> dict:
+    """A preset name, or a dict that may name a ``preset`` and override some of its keys -> the VideoDiT options."""
+    if isinstance(model, str):
+        model = {"preset": model}
+    if not isinstance(model, dict):
+        raise ValueError(f"model={model!r}: expected a preset name ({', '.join(MODEL_PRESETS)}) or a mapping")
+    model = dict(model)
+    name = model.pop("preset", None)
+    if name is None:
+        return model
+    if name not in MODEL_PRESETS:
+        raise ValueError(f"model preset {name!r}: allowed one of {', '.join(MODEL_PRESETS)}")
+    return {**MODEL_PRESETS[name], **model}

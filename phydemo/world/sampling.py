@@ -10,15 +10,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from phydemo.errors import InputError, check_choice
 from phydemo.protocol import FRAME_DT, NUM_FRAMES, WORLD_SIZE
 from phydemo.world.scenes import (
     CollisionParams,
     Interval,
     ParabolaParams,
-    ParamError,
     SceneParams,
     UniformParams,
-    check_choice,
     collision_start_xs,
     uniform_x_range,
 )
@@ -92,7 +91,7 @@ def sample_params(scenario: str, split: str, rng: np.random.Generator, level: st
         speed_range = combo.pop("speed_range", speed_range)
         radius_range = combo.pop("radius_range", radius_range)
         if combo:
-            raise ParamError("combos", sorted(combo), "keys among color, shape, speed_range, radius_range")
+            raise InputError("combos", sorted(combo), "keys among color, shape, speed_range, radius_range")
     speeds, radii = _speed_radius_sets(RANGES[scenario], split, level)
     speeds = speed_range or speeds
     radii = radius_range or radii

@@ -6,11 +6,11 @@ scenarios; each is described by a small frozen dataclass that knows its balls' i
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, fields
 from typing import Literal
 
-from phydemo.protocol import FRAME_DT, WORLD_SIZE
+from phydemo.errors import InputError, check_choice, check_number
+from phydemo.protocol import FRAME_DT, PARABOLA_GRAVITY, WORLD_SIZE
 
 SCENARIOS = ("uniform", "collision", "parabola")
 SHAPES = ("circle", "square", "triangle", "ring")
@@ -31,14 +31,6 @@ RADIUS_LIMIT = (0.2, 2.5)
 Interval = tuple[float, float]
 
 
-class ParamError(ValueError):
-    """A scene parameter outside its allowed range; the message names the parameter and the range."""
-
-    def __init__(self, name: str, value, allowed: str):
-        self.name, self.value, self.allowed = name, value, allowed
-        super().__init__(f"invalid {name}={value!r}: allowed {allowed}")
-
-
 @dataclass(frozen=True)
 class BallInit:
     """Initial state of one body in world units (y up)."""
@@ -52,31 +44,15 @@ class BallInit:
     shape: str = "circle"
 
 
-def _check_number(name: str, value, lo: float, hi: float) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ParamError(name, value, f"a number in [{lo}, {hi}]") from None
-    if not math.isfinite(v) or not lo <= v <= hi:
-        raise ParamError(name, value, f"a finite number in [{lo}, {hi}]")
-    return v
-
-
-def check_choice(name: str, value, choices) -> str:
-    if value not in choices:
-        raise ParamError(name, value, "one of " + ", ".join(choices))
-    return value
-
-
 def _check_inside(name: str, pos: float, radius: float) -> None:
     lo, hi = radius, WORLD_SIZE - radius
     if not lo - 1e-9 <= pos <= hi + 1e-9:
-        raise ParamError(name, pos, f"[{lo:.3g}, {hi:.3g}] so the ball starts fully inside the world")
+        raise InputError(name, pos, f"[{lo:.3g}, {hi:.3g}] so the ball starts fully inside the world")
 
 
 def _check_ball(suffix: str, speed, radius, color, shape) -> None:
-    _check_number("speed" + suffix, speed, *SPEED_LIMIT)
-    _check_number("radius" + suffix, radius, *RADIUS_LIMIT)
+    check_number("speed" + suffix, speed, *SPEED_LIMIT)
+    check_number("radius" + suffix, radius, *RADIUS_LIMIT)
     check_choice("color" + suffix, color, tuple(COLORS))
     check_choice("shape" + suffix, shape, SHAPES)
 
@@ -103,12 +79,12 @@ class UniformParams:
     def validate(self) -> "UniformParams":
         _check_ball("", self.speed, self.radius, self.color, self.shape)
         if self.direction not in (1, -1):
-            raise ParamError("direction", self.direction, "1 (right) or -1 (left)")
+            raise InputError("direction", self.direction, "1 (right) or -1 (left)")
         if self.y is not None:
-            _check_number("y", self.y, 0.0, WORLD_SIZE)
+            check_number("y", self.y, 0.0, WORLD_SIZE)
         _check_inside("y", self.start_y, self.radius)
         if self.x is not None:
-            _check_number("x", self.x, 0.0, WORLD_SIZE)
+            check_number("x", self.x, 0.0, WORLD_SIZE)
             _check_inside("x", self.x, self.radius)
         return self
 
@@ -142,7 +118,6 @@ class ParabolaParams(UniformParams):
 
     @property
     def gravity(self) -> tuple[float, float]:
-        from phydemo.protocol import PARABOLA_GRAVITY
 
         return (0.0, PARABOLA_GRAVITY)
 
@@ -169,16 +144,16 @@ class CollisionParams:
         _check_ball("2", self.speed2, self.radius2, self.color2, self.shape2)
         if (self.x1 is None) != (self.x2 is None):
             missing = "x2" if self.x2 is None else "x1"
-            raise ParamError(missing, None, "a position as well: give both x1 and x2, or neither")
+            raise InputError(missing, None, "a position as well: give both x1 and x2, or neither")
         if self.color1 == self.color2:
-            raise ParamError("color2", self.color2, f"a colour other than color1={self.color1!r}")
-        _check_number("y", self.y, 0.0, WORLD_SIZE)
+            raise InputError("color2", self.color2, f"a colour other than color1={self.color1!r}")
+        check_number("y", self.y, 0.0, WORLD_SIZE)
         _check_inside("y", self.y, max(self.radius1, self.radius2))
         x1, x2 = self.start_xs
         _check_inside("x1", x1, self.radius1)
         _check_inside("x2", x2, self.radius2)
         if x2 - x1 < self.radius1 + self.radius2:
-            raise ParamError("x2", x2, f"> x1 + radius1 + radius2 = {x1 + self.radius1 + self.radius2:.3g} (no overlap)")
+            raise InputError("x2", x2, f"> x1 + radius1 + radius2 = {x1 + self.radius1 + self.radius2:.3g} (no overlap)")
         return self
 
     @property
@@ -221,13 +196,13 @@ def collision_start_xs(v1: float, v2: float, r1: float, r2: float, t_contact: fl
 
 
 def make_params(scenario: str, **kwargs) -> SceneParams:
-    """Build and validate the parameter object of ``scenario`` (raises ParamError)."""
+    """Build and validate the parameter object of ``scenario`` (raises InputError)."""
     check_choice("scenario", scenario, SCENARIOS)
     cls = PARAMS_BY_SCENARIO[scenario]
     known = {f.name for f in fields(cls)} - {"scenario"}
     unknown = sorted(set(kwargs) - known)
     if unknown:
-        raise ParamError(unknown[0], kwargs[unknown[0]], f"a parameter of {scenario}: " + ", ".join(sorted(known)))
+        raise InputError(unknown[0], kwargs[unknown[0]], f"a parameter of {scenario}: " + ", ".join(sorted(known)))
     return cls(**kwargs).validate()
 
 

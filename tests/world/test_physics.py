@@ -113,7 +113,7 @@ def test_defaults_are_valid_for_every_radius_and_scenario():
 
 
 def test_collision_needs_both_positions_or_neither():
-    from phydemo.world.scenes import ParamError
+    from phydemo.errors import InputError
 
-    with pytest.raises(ParamError, match="x2"):
+    with pytest.raises(InputError, match="x2"):
         CollisionParams(x1=2.0).validate()

@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from phydemo.model.checkpoint import CheckpointError, load_pipeline
+from phydemo.errors import CheckpointError
+from phydemo.eval.evaluate import quick_eval
+from phydemo.model.checkpoint import load_pipeline
 from phydemo.model.dit import VideoDiT
 from phydemo.model.pipeline import PhyDiTPipeline, to_model_space
 from phydemo.model.train import flow_matching_loss, make_scheduler, save_checkpoint
@@ -69,6 +71,7 @@ def test_pipeline_rejects_bad_input():
         pipe(np.zeros((1, 3, 16, 16, 3), dtype=np.uint8), num_inference_steps=10**9)
 
 
+@pytest.mark.slow
 def test_overfit_smoke_lowers_the_loss():
     torch.manual_seed(0)
     model = VideoDiT(**{**TINY, "hidden_size": 64})
@@ -100,7 +103,7 @@ def test_checkpoint_errors_name_the_file(tmp_path):
     cfg = TrainConfig(name="t", resolution=16, model={k: v for k, v in TINY.items() if k not in ("num_frames", "sample_size")})
     folder = tmp_path / "ck"
     save_checkpoint(folder, tiny_pipeline().transformer, cfg)
-    assert load_pipeline(folder).training_distribution["scenario"] == "uniform"
+    assert load_pipeline(folder).training_distribution.scenario == "uniform"
     # a config.json of another model
     bad = tmp_path / "other"
     shutil.copytree(folder, bad)
@@ -122,9 +125,14 @@ def test_checkpoint_errors_name_the_file(tmp_path):
     (bad3 / "transformer" / "config.json").write_text(json.dumps(conf))
     with pytest.raises(CheckpointError, match="safetensors"):
         load_pipeline(bad3)
-    # missing distribution
-    (folder / "training_distribution.json").unlink()
-    with pytest.raises(CheckpointError, match="training_distribution.json"):
+    # missing or malformed distribution
+    index = json.loads((folder / "model_index.json").read_text())
+    (folder / "model_index.json").write_text(json.dumps({**index, "training_distribution": {"scenario": "orbit"}}))
+    with pytest.raises(CheckpointError, match="model_index.json: training_distribution: missing keys"):
+        load_pipeline(folder)
+    del index["training_distribution"]
+    (folder / "model_index.json").write_text(json.dumps(index))
+    with pytest.raises(CheckpointError, match="model_index.json: no training_distribution"):
         load_pipeline(folder)
 
 
@@ -140,7 +148,7 @@ def test_training_run_checkpoints_and_resumes(tmp_path):
     from phydemo.model.train import train
 
     cfg = tiny_train_config(tmp_path, max_steps=2, ckpt_every=2)
-    folder = train(cfg)
+    folder = train(cfg, evaluate=quick_eval)
     assert json.loads((folder / "train_state.json").read_text())["step"] == 2
     pipe = load_pipeline(folder)
     assert pipe.transformer.dtype == torch.float32  # loaded for compute; stored as fp16
@@ -148,7 +156,7 @@ def test_training_run_checkpoints_and_resumes(tmp_path):
     with open(log_path, "a") as f:  # a run killed after step 3 logged it, but its state was saved at step 2
         f.write(json.dumps({"step": 3, "loss": 9.0, "elapsed_min": 99.0}) + "\n")
     cfg.max_steps = 4
-    train(cfg)  # resumes from runs/tiny/state.pt
+    train(cfg, evaluate=quick_eval)  # resumes from runs/tiny/state.pt
     log = [json.loads(line) for line in log_path.read_text().splitlines()]
     assert [r["step"] for r in log if "loss" in r] == [1, 2, 3, 4]  # the killed run's step 3 is not kept
     assert all(r["loss"] != 9.0 for r in log if "loss" in r)

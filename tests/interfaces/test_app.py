@@ -13,10 +13,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from phydemo.demo import Demo, DemoError
+from phydemo.demo import Demo
+from phydemo.errors import InputError
 from phydemo.video import read_video
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +50,7 @@ def test_demo_states_each_checkpoints_measured_errors(demo, tmp_path):
     assert f"ID error {measured['id']['error']:.3f}" in text
     assert f"OOD speed {measured['ood']['v']['error']:.3f}" in text and f"on {measured['n']} scenes" in text
     assert "Lab tab" in demo.measured_text("lab-case-set1")
-    with pytest.raises(DemoError, match="unknown checkpoint"):
+    with pytest.raises(InputError, match="checkpoint"):
         demo.measured_text("nope")
     broken = Demo.__new__(Demo)  # the same pipelines, one folder whose eval.json is corrupt
     broken.pipes, broken.folders = demo.pipes, {**demo.folders, "uniform": tmp_path}
@@ -73,7 +74,7 @@ def test_demo_states_each_checkpoints_measured_errors(demo, tmp_path):
 ])
 def test_demo_rejects_bad_input(demo, args, msg):
     speed, radius, color, shape, seed, steps = args
-    with pytest.raises(DemoError, match=msg):
+    with pytest.raises(InputError, match=msg):
         demo.run("uniform", speed, speed, radius, radius, color, shape, seed, steps)
 
 
@@ -81,7 +82,7 @@ def test_demo_sweep(demo):
     fig = demo.sweep("uniform", 1.0, 5.0, 3, 1.0, "red", "circle", 0, 2)
     gen = [t for t in fig.data if t.name == "generated speed"][0]
     assert len(gen.x) == 3
-    with pytest.raises(DemoError, match="count"):
+    with pytest.raises(InputError, match="count"):
         demo.sweep("uniform", 1.0, 5.0, 1000, 1.0, "red", "circle", 0, 2)
 
 
@@ -116,9 +117,9 @@ def test_demo_lab_grid_and_tally(demo):
     grid, tally = demo.lab("color-shape", 4, 0, 2)
     assert grid.ndim == 3 and grid.shape[2] == 3 and grid.shape[0] > 4 * 64  # 4 captioned strips
     assert "| kept colour |" in tally and "red square (n=2)" in tally and "colour > size" in tally
-    with pytest.raises(DemoError, match="experiment"):
+    with pytest.raises(InputError, match="experiment"):
         demo.lab("nope", 4, 0, 2)
-    with pytest.raises(DemoError, match="n"):
+    with pytest.raises(InputError, match="n"):
         demo.lab("color-shape", 10**6, 0, 2)
 
 
@@ -130,13 +131,27 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def readme_command(marker: str) -> str:
+    """The command in the fenced block after ``marker`` in README.md."""
+    after = (ROOT / "README.md").read_text().split(marker, 1)[1]
+    return after.split("```", 2)[1].strip()
+
+
+def test_readme_app_command_installs_then_starts_the_app():
+    steps = [step.strip() for step in readme_command("<!-- app -->").split("&&")]
+    assert "pip install -r requirements.txt" in steps and steps[-1] == "python app.py"
+
+
 @pytest.fixture(scope="module")
 def server():
+    """The README's app command, run the way a visitor runs it (after its install steps, which the suite's own
+    environment has already done), with no network."""
+    launch = readme_command("<!-- app -->").split("&&")[-1].split()
     port = _free_port()
     env = dict(os.environ, GRADIO_SERVER_PORT=str(port), GRADIO_SERVER_NAME="127.0.0.1", HF_HUB_OFFLINE="1",
                GRADIO_ANALYTICS_ENABLED="False")
-    proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen([sys.executable if launch[0] == "python" else launch[0], *launch[1:]], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}/"
     deadline = time.time() + 180
     while time.time() < deadline:
@@ -164,6 +179,7 @@ def _call(url, *args):
 GOOD = ("uniform", 2.5, 2.5, 1.0, 1.0, "red", "circle", 0, 4)
 
 
+@pytest.mark.slow
 def test_client_gets_h264_video_and_plot(server):
     video, strip, plot, report = _call(server, *GOOD)
     path = video["video"] if isinstance(video, dict) else video
@@ -187,6 +203,7 @@ def test_client_gets_h264_video_and_plot(server):
     ("uniform", 2, 1, 1, 1, "red", "circle", 0, 10**9),
     ("nope", 2, 1, 1, 1, "red", "circle", 0, 4),
 ])
+@pytest.mark.slow
 def test_client_bad_input_gets_error_and_server_keeps_serving(server, bad):
     from gradio_client.exceptions import AppError
 
@@ -196,6 +213,7 @@ def test_client_bad_input_gets_error_and_server_keeps_serving(server, bad):
     assert read_video(video["video"] if isinstance(video, dict) else video)[1] == "h264"
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not HAS_LAB, reason="no lab checkpoint shipped")
 def test_client_runs_a_lab_experiment_and_bad_names_get_an_error(server):
     from gradio_client import Client
@@ -208,6 +226,7 @@ def test_client_runs_a_lab_experiment_and_bad_names_get_an_error(server):
         client.predict("nope", 2, 0, 2, api_name="/lab")
 
 
+@pytest.mark.slow
 def test_twenty_concurrent_clients(server):
     speeds = np.linspace(1.0, 4.0, 20)
     with ThreadPoolExecutor(20) as pool:
@@ -224,6 +243,8 @@ def test_twenty_concurrent_clients(server):
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
+@pytest.mark.slow
+@pytest.mark.browser
 @pytest.mark.skipif(CHROMIUM is None, reason="no chromium installed (.ci/run installs Debian's)")
 def test_browser_click_run_shows_video_and_plot(server, tmp_path):
     from playwright.sync_api import sync_playwright
@@ -248,6 +269,8 @@ def test_browser_click_run_shows_video_and_plot(server, tmp_path):
         browser.close()
 
 
+@pytest.mark.slow
+@pytest.mark.browser
 @pytest.mark.skipif(CHROMIUM is None or not HAS_LAB, reason="no chromium or no lab checkpoint")
 def test_browser_lab_tab_runs_an_experiment(server):
     from playwright.sync_api import sync_playwright

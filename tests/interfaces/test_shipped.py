@@ -13,11 +13,11 @@ import yaml
 from phydemo.cli import main
 from phydemo.eval.rollout import run_rollout
 from phydemo.model.checkpoint import load_pipeline, read_training_distribution
-from phydemo.protocol import DEFAULT_STEPS
-from phydemo.report import write_model_card
+from phydemo.protocol import DEFAULT_STEPS, NUM_FRAMES
+from phydemo.report import write_card
 from phydemo.world.scenes import make_params
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CHECKPOINTS = sorted(p for p in (ROOT / "checkpoints").iterdir() if (p / "model_index.json").exists())
 
 
@@ -31,7 +31,8 @@ def test_checkpoint_files_are_small_and_described(folder):
         assert f.stat().st_size < 10 * 1024 * 1024, f
     assert not list(folder.rglob("*.bin")) and not list(folder.rglob("*.pt"))  # safetensors only
     dist = read_training_distribution(folder)
-    assert dist["num_frames"] == 32 and dist["cond_frames"] == 3
+    transformer = json.loads((folder / "transformer" / "config.json").read_text())
+    assert transformer["num_frames"] == NUM_FRAMES and transformer["sample_size"] == dist.resolution
     assert (folder / "README.md").exists()
 
 
@@ -39,7 +40,7 @@ def test_checkpoint_files_are_small_and_described(folder):
 def test_checkpoint_loads_and_generates(folder):
     pipe = load_pipeline(folder)
     pipe.set_progress_bar_config(disable=True)
-    r = run_rollout(pipe, make_params(pipe.training_distribution["scenario"]), seed=0, steps=4)
+    r = run_rollout(pipe, make_params(pipe.training_distribution.scenario), seed=0, steps=4)
     assert r.generated.shape == r.gt_frames.shape
     assert np.array_equal(r.generated[:3], r.gt_frames[:3])
     assert np.isfinite(r.report.error)
@@ -91,7 +92,7 @@ def test_evaluate_cli_measures_on_another_seed_but_never_writes_that_as_the_card
     shutil.copytree("checkpoints/uniform", folder)
     before = (folder / "eval.json").read_text()
     assert main(["evaluate", "--checkpoint", str(folder), "--n", "2", "--seed", "7", "--card"]) == 2
-    assert "--seed 20241104" in capsys.readouterr().err
+    assert "--seed=7: allowed 20241104 with --card" in capsys.readouterr().err
     assert (folder / "eval.json").read_text() == before
     assert main(["evaluate", "--checkpoint", str(folder), "--levels", "v,speed", "--card"]) == 2
     assert "subset of v,r,vr" in capsys.readouterr().err
@@ -109,7 +110,7 @@ def test_evaluate_card_writes_the_measured_table(tmp_path, monkeypatch):
     measured = json.loads((folder / "eval.json").read_text())
     card = (folder / "README.md").read_text()
     assert f"| ID | {measured['id']['error']:.4f} ± {measured['id']['error_se']:.4f} |" in card
-    assert f"| OOD (speed) | {measured['ood']['v']['error']:.4f} ± {measured['ood']['v']['error_se']:.4f} |" in card
+    assert f"| OOD speed | {measured['ood']['v']['error']:.4f} ± {measured['ood']['v']['error_se']:.4f} |" in card
     name = yaml.safe_load((folder / "train_config.yaml").read_text())["name"]
     assert f"configs/{name}.yaml" in card and "linear decay to 0 over the last" in card
     first = measured["id"]["bias_by_speed"][0]
@@ -160,31 +161,29 @@ def test_every_shipped_lab_checkpoint_has_its_measured_card():
 def test_model_card_names_a_weighted_ball_loss(tmp_path):
     folder = tmp_path / "uniform"
     shutil.copytree(ROOT / "checkpoints/uniform", folder)
-    results = json.loads((folder / "eval.json").read_text())
     cfg = {**yaml.safe_load((folder / "train_config.yaml").read_text()), "ball_loss_weight": 0.0, "ball_loss_dilate": 0}
     (folder / "train_config.yaml").write_text(yaml.safe_dump(cfg))
-    assert "ball pixels" not in write_model_card(folder, results).read_text()
+    assert "ball pixels" not in write_card(folder).read_text()
     (folder / "train_config.yaml").write_text(yaml.safe_dump({**cfg, "ball_loss_weight": 9}, sort_keys=False))
-    assert "squared error on ball pixels weighted 10x" in write_model_card(folder, results).read_text()
+    assert "squared error on ball pixels weighted 10x" in write_card(folder).read_text()
     (folder / "train_config.yaml").write_text(yaml.safe_dump({**cfg, "ball_loss_weight": 9, "ball_loss_dilate": 2}))
-    assert "ball pixels and within 2 px of them weighted 10x" in write_model_card(folder, results).read_text()
+    assert "ball pixels and within 2 px of them weighted 10x" in write_card(folder).read_text()
 
 
 def test_model_card_of_a_fine_tuned_model_states_its_whole_training(tmp_path):
     folder = tmp_path / "uniform"
     shutil.copytree(ROOT / "checkpoints/uniform", folder)
-    results = json.loads((folder / "eval.json").read_text())
     (folder / "train_state.json").write_text(json.dumps(
         {"step": 4000, "elapsed_min": 60.0, "init_from": {"config": "configs/base.yaml", "step": 9000, "elapsed_min": 170.0}}))
-    card = write_model_card(folder, results).read_text()
-    assert "fine-tuned from the final weights of `configs/base.yaml` (9,000 steps, 170 minutes) for 4000 steps" in card
+    card = write_card(folder).read_text()
+    assert "fine-tuned from the final weights of `configs/base.yaml` (9,000 steps, 170 minutes) for 4,000 steps" in card
     assert "In all: 13,000 steps, 230 minutes" in card and "trains `configs/base.yaml` first" in card
 
 
 def test_paired_comparison_scores_the_scenes_evaluate_scores():
-    """tools/compare_checkpoints.py pairs per-scene errors; its per-scene mean must be evaluate's ID error."""
+    """compare pairs per-scene errors; its per-scene mean must be evaluate's ID error."""
+    from phydemo.eval.compare import per_scene
     from phydemo.eval.evaluate import evaluate_pipeline
-    from tools.compare_checkpoints import per_scene
 
     errors, clean = per_scene(str(ROOT / "checkpoints/uniform"), n=4, seed=7, steps=DEFAULT_STEPS, level=None)
     res = evaluate_pipeline(load_pipeline(ROOT / "checkpoints/uniform"), "uniform", n=4, levels=(), seed=7, progress=False)

@@ -1,0 +1,162 @@
+"""Evaluation commands: ``evaluate`` a checkpoint (the paper's table), ``generate`` one rollout, ``compare`` two
+checkpoints scene by scene, run a lab ``experiment``, ``benchmark`` sampling."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from phydemo.cli.scene_options import add_scene_options, scene_from_args
+from phydemo.errors import InputError, check_choice, check_int
+from phydemo.protocol import DEFAULT_STEPS, EVAL_SEED, MAX_STEPS, TUNE_SEED
+from phydemo.world.sampling import OOD_LEVELS
+
+
+def _levels(text: str | None) -> tuple[str, ...]:
+    levels = OOD_LEVELS if text is None else () if text == "none" else tuple(text.split(","))
+    if set(levels) - set(OOD_LEVELS):
+        raise InputError("--levels", text, f"a comma-separated subset of {','.join(OOD_LEVELS)}, or none")
+    return levels
+
+
+def _load(checkpoint, quiet: bool):
+    from phydemo.model.checkpoint import load_pipeline
+
+    pipe = load_pipeline(checkpoint)
+    pipe.set_progress_bar_config(disable=quiet)
+    return pipe
+
+
+def evaluate_command(args) -> int:
+    from phydemo.atomic import atomic_path
+    from phydemo.eval.evaluate import evaluate_pipeline
+    from phydemo.model.checkpoint import resolve_checkpoint
+    from phydemo.report import format_table, write_card
+
+    levels = _levels(args.levels)
+    check_int("steps", args.steps, 1, MAX_STEPS)
+    if args.card and args.seed != EVAL_SEED:
+        raise InputError("--seed", args.seed, f"{EVAL_SEED} with --card: the card reports the fixed evaluation scenes "
+                         "(drop --card to measure on other scenes)")
+    folder = resolve_checkpoint(args.checkpoint)
+    pipe = _load(folder, args.json)
+    res = evaluate_pipeline(pipe, pipe.training_distribution.scenario, n=args.n, steps=args.steps, levels=levels,
+                            seed=args.seed, batch_size=args.batch_size, progress=not args.json)
+    res["checkpoint"] = folder.name  # a name, not a machine path
+    if args.card:
+        with atomic_path(folder / "eval.json", ".json") as tmp:
+            Path(tmp).write_text(json.dumps(res, indent=2))
+        write_card(folder)
+    print(json.dumps(res, indent=2) if args.json else format_table(res))
+    return 0
+
+
+def generate_command(args) -> int:
+    from phydemo.eval.rollout import run_rollout
+    from phydemo.video import side_by_side, write_mp4
+
+    steps = check_int("steps", args.steps, 1, MAX_STEPS)
+    pipe = _load(args.checkpoint, args.json)
+    dist = pipe.training_distribution
+    if args.scenario is not None:
+        check_choice("scenario", args.scenario, [dist.scenario])
+    params = scene_from_args(dist.scenario, args)
+    r = run_rollout(pipe, params, seed=args.seed, steps=steps)
+    if args.out:
+        write_mp4(args.out, side_by_side([r.gt_frames, r.generated], ["ground truth", f"generated err {r.report.error:.3f}"]))
+    if args.json:
+        print(json.dumps({**r.to_json(), "ood": dist.labels(params)}))
+    else:
+        print(f"error {r.report.error:.4f} world units/s (parse floor {r.gt_report.error:.4f})"
+              + (f" -> {args.out}" if args.out else ""))
+    return 0
+
+
+def compare_command(args) -> int:
+    from phydemo.eval.compare import compare
+    from phydemo.report import format_comparison
+
+    level = None if args.level is None else check_choice("level", args.level, OOD_LEVELS)
+    c = compare(args.a, args.b, n=args.n, seed=args.seed, steps=args.steps, level=level)
+    print(format_comparison(c, args.a, args.b, level, args.seed, args.steps))
+    return 0
+
+
+def experiment_command(args) -> int:
+    from phydemo.atomic import atomic_path
+    from phydemo.eval.lab import EXPERIMENTS, run_experiment
+    from phydemo.model.checkpoint import resolve_checkpoint
+    from phydemo.report import format_lab_summary, write_card
+
+    name = check_choice("experiment", args.name, EXPERIMENTS)
+    n = check_int("n", args.n, 1, 4096)
+    folder = resolve_checkpoint(args.checkpoint or f"lab-{name}")
+    summary, _, _ = run_experiment(name, _load(folder, args.json), n=n, seed=args.seed, steps=args.steps)
+    if args.card:
+        with atomic_path(folder / "experiment.json", ".json") as tmp:
+            Path(tmp).write_text(json.dumps({**summary, "seed": args.seed, "steps": args.steps}, indent=2))
+        write_card(folder)
+    print(json.dumps(summary, indent=2) if args.json else format_lab_summary(summary))
+    return 0
+
+
+def benchmark_command(args) -> int:
+    from phydemo.eval.benchmark import render_timing, run_benchmark
+
+    result = [render_timing(r) for r in (32, 64, 128, 256)] if args.world else \
+        run_benchmark(args.checkpoint, steps=args.steps, batch=args.batch, repeats=args.repeats)
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+def register(sub) -> None:
+    steps_help = f"sampling steps (default {DEFAULT_STEPS}, at most {MAX_STEPS})"
+    p = sub.add_parser("evaluate", help="the paper's ID / OOD table for a checkpoint")
+    p.add_argument("--checkpoint", required=True, help="a folder, or a shipped checkpoint's name")
+    p.add_argument("--n", type=int, default=256)
+    p.add_argument("--steps", type=int, default=DEFAULT_STEPS, help=steps_help)
+    p.add_argument("--levels", default=None, help="comma-separated OOD levels (v,r,vr; default all), or none")
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--seed", type=int, default=EVAL_SEED,
+                   help=f"scene and noise seed (default {EVAL_SEED}: the reported scenes; tune settings on another, "
+                        f"e.g. {TUNE_SEED}, so the reported table stays a held-out measurement)")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--card", action="store_true", help="write eval.json and the model card README.md into the folder")
+    p.set_defaults(func=evaluate_command)
+
+    p = sub.add_parser("generate", help="ground truth | generated side by side for one scene")
+    p.add_argument("--checkpoint", required=True, help="a folder, or a shipped checkpoint's name")
+    add_scene_options(p)
+    p.set_defaults(scenario=None)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--steps", type=int, default=DEFAULT_STEPS, help=steps_help)
+    p.add_argument("--out", help="write an H.264 MP4 here")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=generate_command)
+
+    p = sub.add_parser("compare", help="two checkpoints on the same scenes: per-scene error difference (B - A)")
+    p.add_argument("a", help="baseline checkpoint")
+    p.add_argument("b", help="candidate checkpoint")
+    p.add_argument("--n", type=int, default=256)
+    p.add_argument("--seed", type=int, default=EVAL_SEED, help=f"scene seed (tune on {TUNE_SEED})")
+    p.add_argument("--steps", type=int, default=DEFAULT_STEPS, help=steps_help)
+    p.add_argument("--level", default=None, help="an OOD level (v, r, vr); ID scenes when left out")
+    p.set_defaults(func=compare_command)
+
+    p = sub.add_parser("experiment", help="mechanism lab: run a section-5 experiment and print its tally")
+    p.add_argument("name", help="case-set1, case-set2, color-shape or color-size")
+    p.add_argument("--checkpoint", default=None, help="default: the shipped lab-<name>")
+    p.add_argument("--n", type=int, default=64)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--steps", type=int, default=DEFAULT_STEPS, help=steps_help)
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--card", action="store_true", help="write experiment.json and the model card into the folder")
+    p.set_defaults(func=experiment_command)
+
+    p = sub.add_parser("benchmark", help="sampling speed: ms per rollout and rollouts/s")
+    p.add_argument("--checkpoint", default="uniform", help="a folder, or a shipped checkpoint's name")
+    p.add_argument("--steps", type=int, default=DEFAULT_STEPS, help=steps_help)
+    p.add_argument("--batch", type=int, default=16)
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--world", action="store_true", help="time simulation and rendering instead of sampling")
+    p.set_defaults(func=benchmark_command)

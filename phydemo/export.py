@@ -1,0 +1,63 @@
+"""``phydemo export runs/<name> checkpoints/<name>``: a training run's final checkpoint as a shipped folder.
+
+The folder holds the pipeline (weights, configs, the training distribution in model_index.json), the training config
+and state, the training log (and the base run's log for a fine-tune) and a Hub model card. It is checked to load before
+it replaces anything, and written beside its destination first, so a failed export leaves the old folder intact.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+import yaml
+
+from phydemo.model.checkpoint import CheckpointError, load_pipeline
+from phydemo.model.train_config import TrainConfig
+from phydemo.report import write_card
+
+MAX_FILE_BYTES = 10 * 1024 * 1024  # every shipped file stays under 10 MB
+PIPELINE_FILES = ("model_index.json", "transformer", "scheduler", "train_config.yaml", "train_state.json")
+
+
+def export_run(run_dir: str | Path, dest: str | Path) -> Path:
+    run_dir, dest = Path(run_dir), Path(dest)
+    src = run_dir / "checkpoint"
+    for name in PIPELINE_FILES:
+        if not (src / name).exists():
+            raise CheckpointError(f"{src / name}: missing (is {run_dir} a finished training run?)")
+    load_pipeline(src, device="cpu")  # refuses a folder that would not load, naming the file
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}-", dir=dest.parent))
+    try:
+        for name in PIPELINE_FILES:
+            copy = shutil.copytree if (src / name).is_dir() else shutil.copy2
+            copy(src / name, staging / name)
+        if (run_dir / "log.jsonl").is_file():
+            shutil.copy2(run_dir / "log.jsonl", staging / "train_log.jsonl")
+        base_log = _base_run_log(staging)
+        if base_log is not None:
+            shutil.copy2(base_log, staging / "base_train_log.jsonl")
+        write_card(staging)
+        too_big = [p for p in staging.rglob("*") if p.is_file() and p.stat().st_size >= MAX_FILE_BYTES]
+        if too_big:
+            raise CheckpointError(f"{too_big[0]}: {too_big[0].stat().st_size / 2**20:.1f} MB; shipped files stay under 10 MB")
+        old = dest.with_name(f".{dest.name}.old")
+        if dest.exists():
+            dest.rename(old)
+        staging.rename(dest)
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return dest
+
+
+def _base_run_log(folder: Path) -> Path | None:
+    """The training log of the run a fine-tune started from (``init_from``), where it is on this machine."""
+    init_from = yaml.safe_load((folder / "train_config.yaml").read_text()).get("init_from")
+    if not init_from or not json.loads((folder / "train_state.json").read_text()).get("init_from"):
+        return None
+    log = TrainConfig.from_yaml(init_from).run_dir / "log.jsonl"
+    return log if log.is_file() else None

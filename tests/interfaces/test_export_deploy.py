@@ -1,0 +1,92 @@
+"""Shipping: export a training run as a checkpoint folder with a Hub model card; deploy the app as a Space."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+from huggingface_hub import ModelCard
+
+from phydemo.deploy import deploy, space_files, stage_space
+from phydemo.errors import CheckpointError, DeployError, InputError
+from phydemo.export import export_run
+from phydemo.model.checkpoint import load_pipeline
+from phydemo.model.train import train
+from phydemo.model.train_config import TrainConfig
+
+ROOT = Path(__file__).resolve().parents[2]
+CHECKPOINTS = sorted(p for p in (ROOT / "checkpoints").iterdir() if (p / "model_index.json").is_file())
+TINY = {"patch_size": 8, "patch_size_t": 4, "hidden_size": 32, "depth": 1, "num_heads": 2}
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("run")
+    cfg = TrainConfig(name="tiny", train_size=8, resolution=16, batch_size=4, warmup_steps=1, max_steps=2, model=TINY,
+                      log_every=1, ckpt_every=2, output_dir=str(tmp / "runs"), data_dir=str(tmp / "data"))
+    train(cfg)
+    return tmp / "runs" / "tiny"
+
+
+def test_export_makes_a_loadable_folder_with_its_log_and_a_hub_card(tiny_run, tmp_path):
+    dest = export_run(tiny_run, tmp_path / "checkpoints" / "tiny")
+    assert sorted(p.name for p in dest.iterdir()) == ["README.md", "model_index.json", "scheduler", "train_config.yaml",
+                                                      "train_log.jsonl", "train_state.json", "transformer"]
+    assert load_pipeline(dest).training_distribution.scenario == "uniform"
+    assert (dest / "train_log.jsonl").read_text() == (tiny_run / "log.jsonl").read_text()
+    card = ModelCard.load(dest / "README.md")
+    assert card.data.library_name == "diffusers" and card.data.license == "apache-2.0"
+    assert "Not measured yet" in card.text and "phydemo export runs/tiny" in card.text
+    assert not list(tmp_path.joinpath("checkpoints").glob(".*"))  # no staging folder left behind
+
+
+def test_export_refuses_an_unfinished_run_and_keeps_the_old_folder(tiny_run, tmp_path):
+    dest = export_run(tiny_run, tmp_path / "tiny")
+    before = (dest / "README.md").read_text()
+    broken = tmp_path / "broken"
+    shutil.copytree(tiny_run, broken)
+    (broken / "checkpoint" / "transformer" / "diffusion_pytorch_model.safetensors").write_bytes(b"garbage")
+    with pytest.raises(CheckpointError, match="safetensors"):
+        export_run(broken, dest)
+    shutil.rmtree(broken / "checkpoint" / "scheduler")
+    with pytest.raises(CheckpointError, match="scheduler: missing"):
+        export_run(broken, dest)
+    assert (dest / "README.md").read_text() == before
+
+
+@pytest.mark.parametrize("folder", CHECKPOINTS, ids=lambda p: p.name)
+def test_every_shipped_card_is_a_hub_model_card_with_its_measured_metrics(folder):
+    card = ModelCard.load(folder / "README.md")
+    assert card.data.library_name == "diffusers" and "phyworld" in card.data.tags
+    if (folder / "eval.json").exists():
+        measured = json.loads((folder / "eval.json").read_text())
+        by_split = {r.dataset_split: r.metric_value for r in card.data.eval_results}
+        assert by_split["ID"] == round(measured["id"]["error"], 5)
+        assert by_split["OOD speed"] == round(measured["ood"]["v"]["error"], 5)
+        assert measured["checkpoint"] == folder.name  # a name, never a machine path
+    config = yaml.safe_load((folder / "train_config.yaml").read_text())
+    assert f"configs/{config['name']}.yaml" in card.text
+
+
+def test_the_space_gets_only_what_the_app_needs(tmp_path):
+    files = space_files()
+    assert {"app.py", "requirements.txt", ".gitattributes", "phydemo/demo.py", "assets/screenshot.png",
+            "checkpoints/uniform/transformer/diffusion_pytorch_model.safetensors"} <= set(files)
+    assert not [f for f in files if f.startswith(("tests/", "runs/", "data/", "docs/", ".venv", "configs/"))]
+    assert not [f for f in files if "__pycache__" in f or f.endswith(".pyc")]
+    staged = stage_space(tmp_path)
+    header = (tmp_path / "README.md").read_text().split("---")[1]
+    meta = yaml.safe_load(header)
+    assert meta["sdk"] == "gradio" and meta["app_file"] == "app.py" and meta["sdk_version"]
+    assert "README.md" in staged and (tmp_path / "checkpoints/uniform/model_index.json").is_file()
+    lfs = (ROOT / ".gitattributes").read_text()
+    assert "*.safetensors filter=lfs" in lfs and "*.png filter=lfs" in lfs
+
+
+def test_deploy_without_network_fails_with_a_clear_error():
+    with pytest.raises(DeployError, match="cannot deploy to the Space alice/phydemo.*check the network") as e:
+        deploy("alice/phydemo", token="hf_fake", endpoint="http://127.0.0.1:9")  # nothing listens there
+    assert "\n" not in str(e.value)
+    with pytest.raises(InputError, match="space"):
+        deploy("not a space")

@@ -1,0 +1,45 @@
+"""configs/: one file per shipped checkpoint, overriding only what differs from the defaults, reproducing it."""
+
+from dataclasses import asdict, fields
+from pathlib import Path
+
+import pytest
+import yaml
+
+from phydemo.model.dit import MODEL_PRESETS
+from phydemo.model.train_config import TrainConfig, resolve_model
+
+ROOT = Path(__file__).resolve().parents[2]
+SHIPPED = sorted(p.name for p in (ROOT / "checkpoints").iterdir() if (p / "train_config.yaml").is_file())
+
+
+def test_configs_are_the_shipped_checkpoints_their_bases_and_the_autoencoder():
+    names = {p.stem for p in (ROOT / "configs").glob("*.yaml")}
+    bases = {Path(TrainConfig.from_yaml(ROOT / f"configs/{n}.yaml").init_from).stem for n in SHIPPED} - {""}
+    assert names == set(SHIPPED) | bases | {"autoencoder"}
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_each_config_reproduces_its_checkpoint(name):
+    """The options the checkpoint was trained with (its train_config.yaml) are exactly what its config gives."""
+    recorded = yaml.safe_load((ROOT / "checkpoints" / name / "train_config.yaml").read_text())
+    assert asdict(TrainConfig.from_yaml(ROOT / f"configs/{name}.yaml")) == recorded
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "configs").glob("*.yaml")), ids=lambda p: p.name)
+def test_configs_override_only_what_differs_from_the_defaults(path):
+    if path.stem == "autoencoder":
+        return
+    raw = yaml.safe_load(path.read_text())
+    defaults = {f.name: getattr(TrainConfig(name="x"), f.name) for f in fields(TrainConfig)}
+    restated = [k for k, v in raw.items() if k != "name" and (resolve_model(v) if k == "model" else v) == defaults[k]]
+    assert restated == [], f"{path.name} restates defaults: {restated}"
+    assert raw["name"] == path.stem
+
+
+def test_model_presets_and_overrides():
+    assert resolve_model("pixel-32") == MODEL_PRESETS["pixel-32"]
+    assert resolve_model({"preset": "pixel-32", "depth": 2})["depth"] == 2
+    assert resolve_model({"hidden_size": 32}) == {"hidden_size": 32}
+    with pytest.raises(ValueError, match="allowed one of pixel-32"):
+        TrainConfig(name="x", model="pixel-999")
