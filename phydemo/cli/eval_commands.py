@@ -100,6 +100,27 @@ def experiment_command(args) -> int:
     return 0
 
 
+def autoencoder_floor_command(args) -> int:
+    from phydemo.atomic import atomic_path
+    from phydemo.eval.autoencoder_floor import autoencoder_floor
+    from phydemo.model.autoencoder import FrameAutoencoder
+    from phydemo.model.checkpoint import resolve_checkpoint
+    from phydemo.report import format_autoencoder_floor
+    from phydemo.world.scenes import SCENARIOS
+
+    folder = resolve_checkpoint(args.checkpoint)
+    if not (folder / "config.json").is_file():
+        raise InputError("--checkpoint", str(args.checkpoint), "a folder holding a FrameAutoencoder (config.json)")
+    scenarios = tuple(check_choice("scenario", s, SCENARIOS) for s in args.scenarios.split(","))
+    table = autoencoder_floor(FrameAutoencoder.from_pretrained(folder), n=check_int("n", args.n, 2, 4096),
+                              seed=args.seed, scenarios=scenarios, levels=_levels(args.levels))
+    if args.save:
+        with atomic_path(folder / "floor.json", ".json") as tmp:
+            Path(tmp).write_text(json.dumps({"n": args.n, "seed": args.seed, "floor": table}, indent=2))
+    print(json.dumps(table, indent=2) if args.json else format_autoencoder_floor(table))
+    return 0
+
+
 def benchmark_command(args) -> int:
     from phydemo.eval.benchmark import render_timing, run_benchmark
 
@@ -152,6 +173,16 @@ def register(sub) -> None:
     p.add_argument("--json", action="store_true")
     p.add_argument("--card", action="store_true", help="write experiment.json and the model card into the folder")
     p.set_defaults(func=experiment_command)
+
+    p = sub.add_parser("autoencoder-floor", help="the parser on decode(encode(ground truth)) against the pixel floor")
+    p.add_argument("--checkpoint", default="autoencoder", help="a FrameAutoencoder folder, or a shipped name")
+    p.add_argument("--n", type=int, default=256, help="scenes per set")
+    p.add_argument("--seed", type=int, default=EVAL_SEED)
+    p.add_argument("--scenarios", default="uniform,parabola,collision")
+    p.add_argument("--levels", default=None, help="comma-separated OOD levels (v,r,vr; default all), or none")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--save", action="store_true", help="write floor.json into the folder")
+    p.set_defaults(func=autoencoder_floor_command)
 
     p = sub.add_parser("benchmark", help="sampling speed: ms per rollout and rollouts/s")
     p.add_argument("--checkpoint", default="uniform", help="a folder, or a shipped checkpoint's name")

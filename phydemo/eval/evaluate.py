@@ -9,7 +9,7 @@ import torch
 
 from phydemo.eval.clean import is_clean
 from phydemo.eval.metrics import velocity_error
-from phydemo.protocol import DEFAULT_STEPS, EVAL_SEED
+from phydemo.protocol import DEFAULT_STEPS, EVAL_SEED, NUM_COND_FRAMES
 from phydemo.world import dataset as datamod
 from phydemo.world.physics import simulate
 from phydemo.world.sampling import OOD_LEVELS
@@ -95,8 +95,8 @@ def sample_scenes(pipe, scenario: str, n: int, steps: int = DEFAULT_STEPS, level
     split = "id_eval" if level is None else "ood_eval"
     videos = datamod.generate(scenario, split, n, seed, pipe.transformer.config.sample_size, level=level,
                               progress=progress, **(data_kwargs or {}))
-    gen = pipe(videos.frames[:, :3], num_inference_steps=steps, batch_size=batch_size,
-               generator=torch.Generator().manual_seed(seed if noise_seed is None else noise_seed))
+    gen = pipe(videos.frames[:, :NUM_COND_FRAMES], num_inference_steps=steps, batch_size=batch_size,
+               generator=torch.Generator().manual_seed(seed if noise_seed is None else noise_seed)).frames
     return videos, gen
 
 

@@ -57,10 +57,10 @@ def parse(frames: np.ndarray, color: str) -> Parsed:
     return Parsed(pos, np.sqrt(area / np.pi) * scale)
 
 
-def _fill_missing(pos: np.ndarray, edge_x: float) -> np.ndarray:
-    """The paper's convention for a ball not found: on the exit edge at the last parsed height."""
+def _fill_missing(pos: np.ndarray, edge_x: float, last_y: float = np.nan) -> np.ndarray:
+    """The paper's convention for a ball not found: on the exit edge at the last parsed height (``last_y`` before
+    the first frame, so a ball that vanishes for good still has a position and its error counts)."""
     pos = pos.copy()
-    last_y = np.nan
     for k in range(len(pos)):
         if np.isnan(pos[k, 0]):
             pos[k] = (edge_x, last_y)
@@ -100,7 +100,9 @@ def _velocities(frames: np.ndarray, traj: Trajectory, idx: np.ndarray):
     for i, ball in enumerate(traj.balls):
         pos = parse(frames[idx], ball.color).positions
         edge = WORLD_SIZE if ball.vx >= 0 else 0.0
-        parsed[:, i] = _fill_missing(pos, edge)
+        before = parse(frames[:idx[0]], ball.color).positions[:, 1]  # the given frames show it
+        seen = before[np.isfinite(before)]
+        parsed[:, i] = _fill_missing(pos, edge, seen[-1] if len(seen) else np.nan)
     true_pos = traj.positions[idx]
     dv = np.diff(parsed, axis=0) / FRAME_DT
     tv = np.diff(true_pos, axis=0) / FRAME_DT

@@ -59,9 +59,10 @@ def nan_to_none(a: np.ndarray) -> list:
     return np.where(np.isfinite(a), a.round(6), None).tolist()
 
 
-def run_rollouts(pipe, params_list: list[SceneParams], seed: int = 0, steps: int = DEFAULT_STEPS,
-                 batch_size: int = 16) -> list[Rollout]:
-    """Simulate, render and generate a batch of scenes with one seeded sampling call."""
+def run_rollouts(pipe, params_list: list[SceneParams], seed: int | list[int] = 0, steps: int = DEFAULT_STEPS,
+                 batch_size: int = 16, callback_on_step_end=None) -> list[Rollout]:
+    """Simulate, render and generate a batch of scenes in one sampling call: ``seed`` seeds the batch's noise, or, as
+    a list of one seed per scene, each scene's own (so a scene batched with others gets what it gets alone)."""
     scenario = pipe.training_distribution.scenario
     for p in params_list:
         if p.scenario != scenario:
@@ -69,8 +70,10 @@ def run_rollouts(pipe, params_list: list[SceneParams], seed: int = 0, steps: int
     res = pipe.transformer.config.sample_size
     trajs = [simulate(p) for p in params_list]
     gts = np.stack([render(t, res) for t in trajs])
-    gen = pipe(gts[:, :NUM_COND_FRAMES], num_inference_steps=steps, batch_size=batch_size,
-               generator=torch.Generator().manual_seed(int(seed)))
+    generator = [torch.Generator().manual_seed(int(s)) for s in seed] if isinstance(seed, (list, tuple)) \
+        else torch.Generator().manual_seed(int(seed))
+    gen = pipe(gts[:, :NUM_COND_FRAMES], num_inference_steps=steps, batch_size=batch_size, generator=generator,
+               callback_on_step_end=callback_on_step_end).frames
     return [Rollout(p, t, g, x, velocity_error(p.scenario, g, t), velocity_error(p.scenario, x, t))
             for p, t, g, x in zip(params_list, trajs, gts, gen)]
 

@@ -3,9 +3,13 @@ between uint8 frames and the model's [-1, 1] tensors."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 from diffusers import DiffusionPipeline, FlowMatchEulerDiscreteScheduler
+from diffusers.utils import BaseOutput
 
 from phydemo.model.dit import VideoDiT
 from phydemo.protocol import DEFAULT_STEPS, MAX_STEPS, NUM_COND_FRAMES
@@ -34,6 +38,13 @@ def condition_inputs(given: torch.Tensor, num_frames: int, num_cond: int = NUM_C
     return cond, mask
 
 
+@dataclass
+class PhyDiTPipelineOutput(BaseOutput):
+    """frames: uint8 (B, T, H, W, 3), or a [-1, 1] tensor (B, 3, T, H, W) for ``output_type="pt"``."""
+
+    frames: np.ndarray | torch.Tensor
+
+
 class PhyDiTPipeline(DiffusionPipeline):
     """Generate the rest of a video from its first ``NUM_COND_FRAMES`` frames."""
 
@@ -53,10 +64,18 @@ class PhyDiTPipeline(DiffusionPipeline):
         return TrainingDistribution.from_dict(self.config.training_distribution)
 
     @torch.no_grad()
-    def __call__(self, cond_frames: np.ndarray, num_inference_steps: int = DEFAULT_STEPS, generator=None,
-                 batch_size: int = 16, output_type: str = "np"):
-        """cond_frames: uint8 (B, k >= 3, H, W, 3). Returns uint8 (B, T, H, W, 3), or a [-1, 1] tensor
-        (B, 3, T, H, W) with ``output_type="pt"``; the conditioning frames are copied through exactly."""
+    def __call__(self, cond_frames: np.ndarray, num_inference_steps: int = DEFAULT_STEPS,
+                 generator: torch.Generator | list[torch.Generator] | None = None, batch_size: int = 16,
+                 output_type: str = "np", return_dict: bool = True,
+                 callback_on_step_end: Callable[[DiffusionPipeline, int, torch.Tensor, dict], dict] | None = None):
+        """Generate the videos that continue ``cond_frames``, uint8 (B, k >= 3, H, W, 3).
+
+        ``generator``: one for the whole batch, or a list of one per video, so that a video's noise depends on its own
+        generator only (requests batched together get what each would get alone). ``callback_on_step_end(pipe, step,
+        timestep, {"latents": x})`` is called after every denoising step of every chunk of ``batch_size`` videos.
+        Returns ``PhyDiTPipelineOutput(frames)``: uint8 (B, T, H, W, 3), or a [-1, 1] tensor (B, 3, T, H, W) with
+        ``output_type="pt"``; the conditioning frames are copied through exactly.
+        """
         cfg = self.transformer.config
         cond_frames = np.asarray(cond_frames)
         expected = (cfg.sample_size, cfg.sample_size, cfg.in_channels)
@@ -67,16 +86,22 @@ class PhyDiTPipeline(DiffusionPipeline):
             raise ValueError(f"cond_frames must be uint8, got {cond_frames.dtype}")
         if not isinstance(num_inference_steps, int) or not 1 <= num_inference_steps <= MAX_STEPS:
             raise ValueError(f"num_inference_steps must be an integer in [1, {MAX_STEPS}], got {num_inference_steps!r}")
+        if isinstance(generator, list) and len(generator) != len(cond_frames):
+            raise ValueError(f"got {len(generator)} generators for {len(cond_frames)} videos")
         device, dtype = self.transformer.device, self.transformer.dtype
         given = to_model_space(cond_frames[:, :NUM_COND_FRAMES]).to(device, dtype)
         n = given.shape[0]
-        shape = (n, cfg.in_channels, cfg.num_frames, cfg.sample_size, cfg.sample_size)
-        # noise is drawn for the whole batch at once so results do not depend on ``batch_size``
-        noise = torch.randn(shape, generator=generator, dtype=torch.float32, device="cpu").to(device, dtype)
+        shape = (cfg.in_channels, cfg.num_frames, cfg.sample_size, cfg.sample_size)
+        # noise is drawn before chunking, so results do not depend on ``batch_size``
+        if isinstance(generator, list):
+            noise = torch.stack([torch.randn(shape, generator=g, dtype=torch.float32) for g in generator])
+        else:
+            noise = torch.randn((n, *shape), generator=generator, dtype=torch.float32)
+        noise = noise.to(device, dtype)
         outputs = []
         starts = range(0, n, batch_size)
         with self.progress_bar(total=len(starts) * num_inference_steps) as bar:
-            for s in starts:
+            for chunk, s in enumerate(starts):
                 x = noise[s:s + batch_size]
                 cond, mask = condition_inputs(given[s:s + batch_size], cfg.num_frames)
                 self.scheduler.set_timesteps(num_inference_steps, device=device)
@@ -85,8 +110,11 @@ class PhyDiTPipeline(DiffusionPipeline):
                     if cfg.prediction_type == "sample":  # x-prediction -> flow velocity
                         out = (x - out) / self.scheduler.sigmas[i].to(device, dtype)
                     x = self.scheduler.step(out, t, x, return_dict=False)[0]
+                    if callback_on_step_end is not None:
+                        x = callback_on_step_end(self, chunk * num_inference_steps + i, t, {"latents": x}).get("latents", x)
                     bar.update()
                 x[:, :, :NUM_COND_FRAMES] = cond[:, :, :NUM_COND_FRAMES]
                 outputs.append(x)
         video = torch.cat(outputs)
-        return video if output_type == "pt" else from_model_space(video)
+        frames = video if output_type == "pt" else from_model_space(video)
+        return PhyDiTPipelineOutput(frames=frames) if return_dict else (frames,)

@@ -143,3 +143,23 @@ def test_clean_ball_check_scores_only_frames_where_the_true_ball_is_in_view():
     doubled = gt.copy()
     doubled[5] = np.minimum(gt[5], np.roll(gt[5], 12, axis=1))  # a second ball beside the first
     assert not is_clean(doubled, gt, traj)
+
+
+@pytest.mark.parametrize("scenario", ["uniform", "parabola"])
+def test_a_ball_that_vanishes_counts_as_a_failure_not_a_gap(scenario):
+    """A generated video whose ball vanishes after the given frames scores a large finite error (the ball is put on
+    its exit edge at its last seen height), so no mean over scenes can skip it."""
+    from phydemo.eval.evaluate import score
+    from phydemo.world.dataset import VideoSet
+    from phydemo.world.scenes import make_params
+
+    p = make_params(scenario, speed=2.0, radius=1.0)
+    traj = simulate(p)
+    gt = render(traj, 64)
+    vanished = gt.copy()
+    vanished[3:] = 255
+    report = velocity_error(scenario, vanished, traj)
+    assert np.isfinite(report.error) and report.error > 1.0
+    videos = VideoSet(gt[None], traj.positions[None], traj.velocities[None], [p])
+    res = score(scenario, vanished[None], videos)
+    assert res["n_scored"] == 1 and res["error"] == pytest.approx(report.error) and res["clean_fraction"] == 0

@@ -7,8 +7,14 @@ import pytest
 import torch
 
 from phydemo.model.autoencoder import FrameAutoencoder
-from phydemo.model.train_autoencoder import (AutoencoderConfig, broad_scenes, build_frame_set, reconstruction_loss,
-                                             sample_crops, train_autoencoder)
+from phydemo.model.train_autoencoder import (
+    AutoencoderConfig,
+    broad_scenes,
+    build_frame_set,
+    reconstruction_loss,
+    sample_crops,
+    train_autoencoder,
+)
 from phydemo.world.sampling import RANGES
 from phydemo.world.scenes import COLORS, SHAPES
 

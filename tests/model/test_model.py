@@ -54,13 +54,23 @@ def test_pipeline_is_deterministic_and_keeps_conditioning_frames():
     pipe = tiny_pipeline()
     pipe.set_progress_bar_config(disable=True)
     cond = cond_frames(3)
-    a = pipe(cond[:, :3], num_inference_steps=3, generator=torch.Generator().manual_seed(1), batch_size=2)
-    b = pipe(cond[:, :3], num_inference_steps=3, generator=torch.Generator().manual_seed(1), batch_size=3)
-    c = pipe(cond[:, :3], num_inference_steps=3, generator=torch.Generator().manual_seed(2))
+    a = pipe(cond[:, :3], num_inference_steps=3, generator=torch.Generator().manual_seed(1), batch_size=2).frames
+    b = pipe(cond[:, :3], num_inference_steps=3, generator=torch.Generator().manual_seed(1), batch_size=3).frames
+    c = pipe(cond[:, :3], num_inference_steps=3, generator=torch.Generator().manual_seed(2)).frames
     assert a.shape == (3, 32, 16, 16, 3) and a.dtype == np.uint8
     assert np.array_equal(a, b)  # same seed, any batch size
     assert not np.array_equal(a, c)
     assert np.array_equal(a[:, :3], cond[:, :3])  # conditioning frames pass through exactly
+    # one generator per video: a video batched with others gets what it gets alone
+    seeds = [5, 6, 7]
+    batched = pipe(cond[:, :3], num_inference_steps=2, generator=[torch.Generator().manual_seed(s) for s in seeds]).frames
+    for k, s in enumerate(seeds):
+        alone = pipe(cond[k:k + 1, :3], num_inference_steps=2, generator=torch.Generator().manual_seed(s)).frames[0]
+        assert np.abs(batched[k].astype(int) - alone.astype(int)).max() <= 1  # equal up to float rounding
+    steps = []
+    pipe(cond[:, :3], num_inference_steps=2, batch_size=2,
+         callback_on_step_end=lambda p, i, t, kw: steps.append(i) or kw)
+    assert steps == [0, 1, 2, 3]  # two chunks of two steps
 
 
 def test_pipeline_rejects_bad_input():
