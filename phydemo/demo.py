@@ -1,38 +1,38 @@
 """What the Gradio app does, without Gradio: load the shipped checkpoints, validate requests, run, plot, report.
 
 Every refused request raises ``InputError`` naming the field and the values allowed; app.py turns it into a message.
+All sampling goes through one ``SamplingQueue``: concurrent single rollouts with the same checkpoint and steps share
+one model call, and sweeps and lab batches are sampled in chunks behind them. Each request's work (rollouts x steps)
+is capped, and the folder of generated videos is bounded.
 """
 
 from __future__ import annotations
 
 import tempfile
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import plotly.graph_objects as go
 
-from phydemo.errors import InputError, check_choice, check_int, check_number
+from phydemo.batching import LONG, ROLLOUT, SamplingQueue
+from phydemo.errors import CheckpointError, InputError, check_choice, check_int, check_number
 from phydemo.eval.lab import EXPERIMENTS, rollout_caption, run_experiment
-from phydemo.eval.rollout import Rollout, generated_speed, run_rollouts
-from phydemo.model.checkpoint import (
-    CHECKPOINT_ROOT,
-    CheckpointError,
-    default_device,
-    load_pipeline,
-    shipped_checkpoints,
-)
+from phydemo.eval.rollout import Rollout, generated_speed, run_rollouts, scene_seeds
+from phydemo.model.checkpoint import CHECKPOINT_ROOT, default_device, load_pipeline, shipped_checkpoints
 from phydemo.model.pipeline import PhyDiTPipeline
 from phydemo.plots import sweep_figure, velocity_figure
 from phydemo.protocol import MAX_STEPS
 from phydemo.report import distribution_status, lab_markdown, measured_text, rollout_markdown
 from phydemo.video import caption, frame_strip, side_by_side, stack_rows, write_mp4
 from phydemo.world.distribution import TrainingDistribution
-from phydemo.world.scenes import COLORS, SHAPES, SceneParams, make_params
+from phydemo.world.scenes import COLORS, RADIUS_LIMIT, SHAPES, SPEED_LIMIT, SceneParams, make_params
 
-MAX_SWEEP = 32  # rollouts in one sweep or lab request
+MAX_ROLLOUTS = 32  # rollouts in one sweep or lab request
+MAX_WORK = 320  # rollouts x sampling steps in one request (32 rollouts at 10 steps; a sweep then takes ~1 s on 2 cores)
+CHUNK = 4  # scenes per sampling call of a sweep or lab batch: what a single rollout may wait behind
 MAX_SEED = 2**31 - 1
+MAX_VIDEOS = 256  # generated videos kept on disk; older ones are deleted (Gradio serves its own copy)
 VIDEO_SIZE = 256
 
 
@@ -45,10 +45,17 @@ class DemoResult:
     rollout: Rollout
 
 
-class Demo:
-    """All shipped checkpoints, loaded once and moved to the device once; a lock serialises sampling."""
+def check_work(rollouts: int, steps: int, field: str = "steps") -> None:
+    """Refuse a request whose sampling work exceeds ``MAX_WORK`` (rollouts x steps)."""
+    if rollouts * steps > MAX_WORK:
+        raise InputError(field, steps, f"at most {MAX_WORK // rollouts} steps for {rollouts} rollouts "
+                         f"(rollouts x steps <= {MAX_WORK} per request)")
 
-    def __init__(self, root: str | Path = CHECKPOINT_ROOT, device: str | None = None):
+
+class Demo:
+    """All shipped checkpoints, loaded once and moved to the device once."""
+
+    def __init__(self, root: str | Path = CHECKPOINT_ROOT, device: str | None = None, max_videos: int = MAX_VIDEOS):
         self.device = device or default_device()
         self.pipes: dict[str, PhyDiTPipeline] = {}
         self.folders: dict[str, Path] = {}
@@ -59,7 +66,8 @@ class Demo:
         if not self.pipes:
             raise CheckpointError(f"{root}: no checkpoint folders found")
         self.out_dir = Path(tempfile.mkdtemp(prefix="phydemo-"))
-        self._lock = threading.Lock()
+        self.max_videos = max_videos
+        self.queue = SamplingQueue()
 
     @property
     def names(self) -> list[str]:
@@ -75,17 +83,48 @@ class Demo:
         self._pipe(name)
         return measured_text(self.folders[name])
 
+    # ------------------------------------------------------------ sampling
+
+    def _sample(self, name: str, scenes: list[SceneParams], seeds: list[int], steps: int, priority: int,
+                progress=None) -> list:
+        """Rollouts of ``scenes`` through the sampling queue, ``CHUNK`` at a time for long jobs (``progress(done,
+        total)`` after each chunk)."""
+        pipe = self._pipe(name)
+
+        def generate(items):
+            return run_rollouts(pipe, [p for p, _ in items], seed=[s for _, s in items], steps=steps)
+
+        items = list(zip(scenes, seeds))
+        if priority == ROLLOUT:
+            return self.queue.run(("rollout", name, steps), items, generate, ROLLOUT)
+        key = ("long", name, steps, id(items))  # a long job's chunks are never merged with another job's
+        out = []
+        for i in range(0, len(items), CHUNK):
+            out += self.queue.run(key, items[i:i + CHUNK], generate, LONG)
+            if progress:
+                progress(len(out), len(items))
+        return out
+
+    def _save_video(self, frames: np.ndarray) -> str:
+        """Write an MP4 into the app's folder, keeping only the newest ``max_videos``."""
+        path = Path(tempfile.mkstemp(dir=self.out_dir, suffix=".mp4")[1])
+        write_mp4(path, frames)
+        videos = sorted(self.out_dir.glob("*.mp4"), key=lambda p: p.stat().st_mtime)
+        for old in videos[:-self.max_videos]:
+            old.unlink(missing_ok=True)
+        return str(path)
+
     # ------------------------------------------------------------ requests
 
     def params(self, name, speed, speed2, radius, radius2, color, shape) -> SceneParams:
         """Validated scene parameters for a checkpoint, from untrusted inputs (ball 2 of a collision takes the
         other training colour and the same shape)."""
         scenario = self.distribution(name).scenario
-        speed, radius = check_number("speed", speed), check_number("radius", radius)
+        speed, radius = check_number("speed", speed, *SPEED_LIMIT), check_number("radius", radius, *RADIUS_LIMIT)
         color, shape = check_choice("color", color, COLORS), check_choice("shape", shape, SHAPES)
         if scenario == "collision":
-            return make_params("collision", speed1=speed, speed2=check_number("speed2", speed2), radius1=radius,
-                               radius2=check_number("radius2", radius2), color1=color, shape1=shape, shape2=shape,
+            return make_params("collision", speed1=speed, speed2=check_number("speed2", speed2, *SPEED_LIMIT),
+                               radius1=radius, radius2=check_number("radius2", radius2, *RADIUS_LIMIT), color1=color, shape1=shape, shape2=shape,
                                color2="blue" if color != "blue" else "red")
         return make_params(scenario, speed=speed, radius=radius, color=color, shape=shape)
 
@@ -97,38 +136,32 @@ class Demo:
             return f"**Invalid request:** {e}"
         return distribution_status(self.distribution(name).labels(p))
 
-    def run(self, name, speed, speed2, radius, radius2, color, shape, seed, steps, progress=None) -> DemoResult:
+    def run(self, name, speed, speed2, radius, radius2, color, shape, seed, steps) -> DemoResult:
         p = self.params(name, speed, speed2, radius, radius2, color, shape)
         seed, steps = check_int("seed", seed, 0, MAX_SEED), check_int("steps", steps, 1, MAX_STEPS)
-        pipe = self._pipe(name)
-        if progress:
-            progress(0.1, desc="simulating and sampling")
-        with self._lock:
-            (r,) = run_rollouts(pipe, [p], seed=seed, steps=steps)
-        if progress:
-            progress(0.8, desc="encoding video")
-        dist = pipe.training_distribution
+        (r,) = self._sample(name, [p], [seed], steps, ROLLOUT)
+        dist = self.distribution(name)
         err = r.report.error
-        video = side_by_side([r.gt_frames, r.generated], ["ground truth", f"generated err {err:.2f}" if np.isfinite(err)
-                                                          else "generated"], size=VIDEO_SIZE)
-        path = Path(tempfile.mkstemp(dir=self.out_dir, suffix=".mp4")[1])
-        write_mp4(path, video)
+        label = f"generated err {err:.2f}" if np.isfinite(err) else "generated"
+        video = self._save_video(side_by_side([r.gt_frames, r.generated], ["ground truth", label], size=VIDEO_SIZE))
         strip = stack_rows([frame_strip(r.gt_frames), frame_strip(r.generated)])
-        return DemoResult(str(path), strip, velocity_figure(r, dist), rollout_markdown(r, dist.labels(p)), r)
+        return DemoResult(video, strip, velocity_figure(r, dist), rollout_markdown(r, dist.labels(p)), r)
 
-    def sweep(self, name, speed_min, speed_max, count, radius, color, shape, seed, steps) -> go.Figure:
+    def sweep(self, name, speed_min, speed_max, count, radius, color, shape, seed, steps, progress=None) -> go.Figure:
         """Generated vs true speed over a range of input speeds (the paper's central figure)."""
         dist = self.distribution(name)
         lo, hi = check_number("speed_min", speed_min), check_number("speed_max", speed_max)
-        count = check_int("count", count, 2, MAX_SWEEP)
+        count = check_int("count", count, 2, MAX_ROLLOUTS)
         seed, steps = check_int("seed", seed, 0, MAX_SEED), check_int("steps", steps, 1, MAX_STEPS)
+        check_work(count, steps)
         if not lo < hi:
             raise InputError("speed_max", hi, f"a speed above speed_min={lo:g}")
         speeds = np.linspace(lo, hi, count)
         params = [self.params(name, v, v, radius, radius, color, shape) for v in speeds]
-        with self._lock:
-            rollouts = run_rollouts(self._pipe(name), params, seed=seed, steps=steps)
-        return sweep_figure(speeds, [generated_speed(r) for r in rollouts], dist)
+        rollouts = self._sample(name, params, scene_seeds(seed, count), steps, LONG, progress)
+        title = (f"{name}: r = {params[0].balls()[0].radius:g}, {params[0].balls()[0].color} "
+                 f"{params[0].balls()[0].shape}, seed {seed}, {steps} sampling steps")
+        return sweep_figure(speeds, [generated_speed(r) for r in rollouts], dist, title)
 
     # ------------------------------------------------------------ mechanism lab
 
@@ -137,17 +170,20 @@ class Demo:
         """Lab experiments whose checkpoint (``lab-<name>``) is shipped."""
         return [e for e in EXPERIMENTS if f"lab-{e}" in self.pipes]
 
-    def lab(self, experiment, n, seed, steps) -> tuple[np.ndarray, str]:
+    def lab(self, experiment, n, seed, steps, progress=None) -> tuple[np.ndarray, str]:
         """Run a lab experiment: a grid of generated rollouts (frame strips) and the tally as markdown."""
         experiment = check_choice("experiment", experiment, self.lab_experiments)
-        n = check_int("n", n, 1, MAX_SWEEP)
+        n = check_int("n", n, 1, MAX_ROLLOUTS)
         seed, steps = check_int("seed", seed, 0, MAX_SEED), check_int("steps", steps, 1, MAX_STEPS)
-        with self._lock:
-            summary, rollouts, outcomes = run_experiment(experiment, self.pipes[f"lab-{experiment}"], n=n, seed=seed,
-                                                         steps=steps)
+        check_work(n, steps)
+        name = f"lab-{experiment}"
+        summary, rollouts, outcomes = run_experiment(
+            experiment, self.pipes[name], n=n, seed=seed, steps=steps,
+            generate=lambda scenes: self._sample(name, scenes, scene_seeds(seed, len(scenes)), steps, LONG, progress))
         rows = []
         for r, outcome in zip(rollouts[:12], outcomes):
             strip = frame_strip(r.generated, every=4, size=64)
-            rows += [np.concatenate([caption(rollout_caption(EXPERIMENTS[experiment], r.generated, r.params, outcome),
-                                             strip.shape[1]), strip])]
-        return stack_rows(rows), lab_markdown(summary)
+            text = rollout_caption(EXPERIMENTS[experiment], r.generated, r.params, outcome)
+            rows.append(np.concatenate([caption(text, strip.shape[1]), strip]))
+        ran = f"`{name}`, n = {n}, seed {seed}, {steps} sampling steps"
+        return stack_rows(rows), f"Ran {ran}.\n\n" + lab_markdown(summary)

@@ -10,7 +10,8 @@ from phydemo.protocol import FRAME_DT, NUM_COND_FRAMES
 from phydemo.world.distribution import TrainingDistribution
 
 
-def sweep_figure(speeds, generated, dist: TrainingDistribution) -> go.Figure:
+def sweep_figure(speeds, generated, dist: TrainingDistribution, title: str = "") -> go.Figure:
+    """Generated against true speed over the swept speeds, the training range shaded; ``title`` says what ran."""
     collision = dist.scenario == "collision"
     fig = go.Figure()
     for lo, hi in dist.speed:
@@ -20,7 +21,8 @@ def sweep_figure(speeds, generated, dist: TrainingDistribution) -> go.Figure:
                              marker=dict(size=9, color="red")))
     fig.update_layout(xaxis_title="input speed (world units / s)" + (", both balls, equal sizes" if collision else ""),
                       yaxis_title="speed of ball 1 after the collision" if collision else "speed in the generated video",
-                      height=400, margin=dict(l=40, r=10, t=30, b=40))
+                      title=dict(text=title, font=dict(size=13)), height=420, margin=dict(l=50, r=10, t=40, b=50),
+                      legend=dict(orientation="h", y=-0.2))
     return fig
 
 
@@ -40,8 +42,8 @@ def velocity_figure(r: Rollout, dist: TrainingDistribution) -> go.Figure:
     for lo, hi in dist.speed:
         for sign in ([1, -1] if r.params.scenario == "collision" else [1]):
             a, b = sorted((sign * lo, sign * hi))
-            fig.add_hrect(y0=a, y1=b, fillcolor="green", opacity=0.08, line_width=0,
-                          annotation_text="training speeds" if sign == 1 else None, annotation_position="top left")
+            label = dict(annotation_text="training speeds", annotation_position="top left") if sign == 1 else {}
+            fig.add_hrect(y0=a, y1=b, fillcolor="green", opacity=0.08, line_width=0, **label)
     fig.add_vrect(x0=0, x1=(NUM_COND_FRAMES - 1) * FRAME_DT, fillcolor="gray", opacity=0.15, line_width=0,
                   annotation_text="given frames", annotation_position="bottom left")
     values = [v for tr in fig.data for v in tr.y if v is not None and np.isfinite(v)]

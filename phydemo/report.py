@@ -88,18 +88,35 @@ def measured_text(folder: Path) -> str:
         return f"No measured table: {path} is unreadable ({type(e).__name__}: {e})."
 
 
+def merged_labels(labels: dict[str, str]) -> list[str]:
+    """The reasons a scene is out of distribution, with the two balls' identical ones said once
+    (``speed1 = speed2=5.5 is 1.5 above ...``, not the same sentence twice)."""
+    out = dict(labels)
+    for attr in ("speed", "radius"):
+        one, two = out.get(attr + "1"), out.get(attr + "2")
+        if one and two and one[len(attr) + 1:] == two[len(attr) + 1:]:
+            out[attr + "1"] = f"{attr}1 = {attr}2{one[len(attr) + 1:]}"
+            del out[attr + "2"]
+    return list(out.values())
+
+
 def distribution_status(labels: dict[str, str]) -> str:
     """Markdown: in or out of distribution, with every reason."""
     if not labels:
         return "**In distribution**: every attribute lies inside the training ranges."
-    return "**Out of distribution**: " + "; ".join(labels.values()) + "."
+    return "**Out of distribution**: " + "; ".join(merged_labels(labels)) + "."
+
+
+TERMS = ("*Velocity error*: the paper's metric, how far the balls' speeds, read off the video by a colour parser, are "
+         "from the law (world units / s). *Parse floor*: the same error on the ground truth itself, the best any model "
+         "can score at this resolution. *Clean*: each ball stays one blob of its true size in every scored frame.")
 
 
 def rollout_markdown(r: Rollout, labels: dict[str, str]) -> str:
     """The report under a rollout: in or out of distribution, its error, its parse floor, the paper's numbers."""
     ref = PAPER_REFERENCE[r.params.scenario]
     err = r.report.error
-    err_text = f"{err:.3f}" if math.isfinite(err) else "n/a (the ball is out of view in every scored frame)"
+    err_text = f"{err:.3f}" if math.isfinite(err) else "n/a (no frame of this scene can be scored)"
     lines = [distribution_status(labels), "",
              f"- velocity error of the generated video: **{err_text}** world units/s",
              f"- parse floor of this scene (ground truth through the same parser): {r.gt_report.error:.3f}",
@@ -109,7 +126,7 @@ def rollout_markdown(r: Rollout, labels: dict[str, str]) -> str:
                      f"OOD error {ref['ood_dit_b']} (DiT-B)")
     elif "ood" in ref:
         lines.append(f"- paper, {r.params.scenario}: OOD error {ref['ood']}")
-    return "\n".join(lines)
+    return "\n".join(lines + ["", TERMS])
 
 
 def summary_lines(summary: dict) -> list[str]:

@@ -208,14 +208,15 @@ def summarize(experiment: Experiment, outcomes: list[str], tests: list[str] | No
     return out
 
 
-def run_experiment(name: str, pipe, n: int = 64, seed: int = 0, steps: int = DEFAULT_STEPS) -> tuple[dict, list, list[str]]:
-    """Generate ``n`` test rollouts with a lab checkpoint and tally them: the summary, the rollouts and
-    each rollout's outcome."""
-
+def run_experiment(name: str, pipe, n: int = 64, seed: int = 0, steps: int = DEFAULT_STEPS,
+                   generate=None) -> tuple[dict, list, list[str]]:
+    """Generate ``n`` test rollouts with a lab checkpoint and tally them: the summary, the rollouts and each rollout's
+    outcome. ``generate(scenes)`` -> rollouts replaces the one seeded sampling call (the app samples in chunks)."""
     if name not in EXPERIMENTS:
         raise ValueError(f"unknown experiment {name!r}; one of {', '.join(EXPERIMENTS)}")
     exp = EXPERIMENTS[name]
-    rollouts = run_rollouts(pipe, exp.test_scenes(n, seed), seed=seed, steps=steps)
+    scenes = exp.test_scenes(n, seed)
+    rollouts = generate(scenes) if generate else run_rollouts(pipe, scenes, seed=seed, steps=steps)
     tests = [describe_combination(exp.tests[i % len(exp.tests)]) for i in range(n)]  # test_scenes' order
     velocities = None
     if name.startswith("case"):

@@ -78,6 +78,11 @@ def run_rollouts(pipe, params_list: list[SceneParams], seed: int | list[int] = 0
             for p, t, g, x in zip(params_list, trajs, gts, gen)]
 
 
+def scene_seeds(seed: int, n: int) -> list[int]:
+    """One noise seed per scene derived from ``seed``, for jobs sampled in chunks (the chunking then changes nothing)."""
+    return [int(s) for s in np.random.SeedSequence(int(seed)).generate_state(n)]
+
+
 def run_rollout(pipe, params: SceneParams, seed: int = 0, steps: int = DEFAULT_STEPS) -> Rollout:
     return run_rollouts(pipe, [params], seed, steps)[0]
 

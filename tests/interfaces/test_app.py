@@ -142,21 +142,25 @@ def test_readme_app_command_installs_then_starts_the_app():
     assert "pip install -r requirements.txt" in steps and steps[-1] == "python app.py"
 
 
+SERVER_LOG = Path(os.environ.get("TMPDIR", "/tmp")) / f"phydemo-test-server-{os.getpid()}.log"
+
+
 @pytest.fixture(scope="module")
 def server():
     """The README's app command, run the way a visitor runs it (after its install steps, which the suite's own
-    environment has already done), with no network."""
+    environment has already done), with no network; its output goes to SERVER_LOG."""
     launch = readme_command("<!-- app -->").split("&&")[-1].split()
     port = _free_port()
     env = dict(os.environ, GRADIO_SERVER_PORT=str(port), GRADIO_SERVER_NAME="127.0.0.1", HF_HUB_OFFLINE="1",
                GRADIO_ANALYTICS_ENABLED="False")
+    log = open(SERVER_LOG, "w")
     proc = subprocess.Popen([sys.executable if launch[0] == "python" else launch[0], *launch[1:]], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            stdout=log, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}/"
     deadline = time.time() + 180
     while time.time() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError("app.py exited:\n" + proc.stdout.read())
+            raise RuntimeError("app.py exited:\n" + SERVER_LOG.read_text())
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
             break
@@ -168,6 +172,7 @@ def server():
     yield url
     proc.terminate()
     proc.wait(timeout=30)
+    log.close()
 
 
 def _call(url, *args):
@@ -193,21 +198,28 @@ def test_client_gets_h264_video_and_plot(server):
     assert "velocity error" in report
 
 
-@pytest.mark.parametrize("bad", [
-    ("uniform", float("nan"), 1, 1, 1, "red", "circle", 0, 4),
-    ("uniform", -3, 1, 1, 1, "red", "circle", 0, 4),
-    ("uniform", 1e308, 1, 1, 1, "red", "circle", 0, 4),
-    ("uniform", "abc", 1, 1, 1, "red", "circle", 0, 4),
-    ("uniform", 2, 1, 1, 1, "pink", "circle", 0, 4),
-    ("uniform", 2, 1, 1, 1, "red", "star", 0, 4),
-    ("uniform", 2, 1, 1, 1, "red", "circle", 0, 10**9),
-    ("nope", 2, 1, 1, 1, "red", "circle", 0, 4),
-])
+BAD = [  # (inputs, the field the message must name)
+    (("uniform", -3, 1, 1, 1, "red", "circle", 0, 4), "speed"),
+    (("uniform", 1e308, 1, 1, 1, "red", "circle", 0, 4), "speed"),
+    (("uniform", "abc", 1, 1, 1, "red", "circle", 0, 4), "speed"),
+    (("uniform", None, 1, 1, 1, "red", "circle", 0, 4), "speed"),
+    (("uniform", 2, 1, "big", 1, "red", "circle", 0, 4), "radius"),
+    (("uniform", 2, 1, 1, 1, "pink", "circle", 0, 4), "color"),
+    (("uniform", 2, 1, 1, 1, "red", "star", 0, 4), "shape"),
+    (("uniform", 2, 1, 1, 1, "red", "circle", "seven", 4), "seed"),
+    (("uniform", 2, 1, 1, 1, "red", "circle", None, 4), "seed"),
+    (("uniform", 2, 1, 1, 1, "red", "circle", 0, 10**9), "steps"),
+    (("uniform", 2, 1, 1, 1, "red", "circle", 0, None), "steps"),
+    (("nope", 2, 1, 1, 1, "red", "circle", 0, 4), "checkpoint"),
+]
+
+
 @pytest.mark.slow
-def test_client_bad_input_gets_error_and_server_keeps_serving(server, bad):
+@pytest.mark.parametrize("bad,field", BAD, ids=[f"{f}-{b[1]!r}-{b[-2]!r}" for b, f in BAD])
+def test_client_bad_input_gets_a_message_naming_the_field_and_the_next_request_succeeds(server, bad, field):
     from gradio_client.exceptions import AppError
 
-    with pytest.raises((AppError, ValueError)):
+    with pytest.raises(AppError, match=rf"invalid {field}=.*: allowed "):
         _call(server, *bad)
     video, *_ = _call(server, *GOOD)
     assert read_video(video["video"] if isinstance(video, dict) else video)[1] == "h264"
@@ -284,4 +296,74 @@ def test_browser_lab_tab_runs_an_experiment(server):
         page.wait_for_selector("#lab-tally table", timeout=120_000)
         assert "outcome" in page.locator("#lab-tally").inner_text()
         page.wait_for_selector("#lab-grid img", timeout=60_000)
+        browser.close()
+
+
+@pytest.mark.slow
+def test_a_nan_seed_over_plain_http_gets_a_message(server):
+    """JSON clients other than gradio_client may send NaN; the answer names the field (it was {"error": null})."""
+    import httpx
+
+    body = '{"data": ["uniform", 2.5, 2.5, 1.0, 1.0, "red", "circle", NaN, 2]}'
+    event = httpx.post(server + "gradio_api/call/run", content=body, headers={"content-type": "application/json"})
+    answer = httpx.get(server + f"gradio_api/call/run/{event.json()['event_id']}", timeout=60).text
+    assert "event: error" in answer and "invalid seed=nan: allowed an integer" in answer
+
+
+@pytest.mark.slow
+def test_only_the_three_tasks_are_api_endpoints_and_examples_use_the_default_steps(server):
+    import httpx
+    from gradio_client import Client
+
+    from phydemo.protocol import DEFAULT_STEPS
+
+    info = Client(server, verbose=False).view_api(print_info=False, return_format="dict")
+    assert set(info["named_endpoints"]) == {"/run", "/sweep", "/lab"} and not info["unnamed_endpoints"]
+    config = httpx.get(server + "config").json()
+    examples = [c for c in config["components"] if c.get("type") == "dataset"]
+    assert examples and all(row[-1] == DEFAULT_STEPS for c in examples for row in c["props"]["samples"])
+
+
+@pytest.mark.slow
+def test_zz_refused_requests_log_one_line_each_and_no_traceback(server):
+    """Runs after the bad-input tests (module order): each refusal is one log line, never a traceback."""
+    log = SERVER_LOG.read_text()
+    assert "Traceback" not in log
+    assert log.count("phydemo.app refused run: invalid ") >= len(BAD)
+
+
+BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync"]
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+@pytest.mark.skipif(CHROMIUM is None or not HAS_LAB, reason="no chromium or no lab checkpoint")
+def test_browser_on_a_phone_sees_every_view_whole(server):
+    """390 x 844: the sweep plot keeps its width, the lab table's header does not wrap mid-word, no component label
+    covers a burned-in caption; the page links the paper and explains its terms."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        page = browser.new_page(viewport={"width": 390, "height": 844})
+        page.goto(server, wait_until="domcontentloaded")
+        page.wait_for_selector("#run-button", timeout=60_000)
+        assert page.locator("a[href*='arxiv.org/abs/2411.02385']").count() >= 1
+        page.get_by_text("What the numbers mean").click()
+        page.get_by_text("the best any model can score at this resolution").first.wait_for(timeout=10_000)
+        page.locator("#run-button").click()
+        page.wait_for_selector("#rollout-video video", timeout=120_000)
+        for elem in ("#rollout-video", "#frame-strip"):  # the captions are in the frames: no label drawn over them
+            assert page.locator(f"{elem} label").count() == 0 or not page.locator(f"{elem} label").first.is_visible()
+        page.get_by_role("tab", name="Sweep").click()
+        page.locator("#sweep-button").click()
+        page.wait_for_selector("#sweep-plot .js-plotly-plot", timeout=120_000)
+        box = page.locator("#sweep-plot .js-plotly-plot").bounding_box()
+        assert box["width"] >= 300 and box["height"] >= 300
+        page.get_by_role("tab", name="Lab").click()
+        page.locator("#lab-button").click()
+        page.wait_for_selector("#lab-tally table", timeout=120_000)
+        heights = [th.bounding_box()["height"] for th in page.locator("#lab-tally table th").all()]
+        assert heights and max(heights) < 2 * min(heights) + 1  # one line each
         browser.close()
