@@ -14,25 +14,45 @@ from pathlib import Path
 
 import yaml
 
-from phydemo.model.checkpoint import CheckpointError, load_pipeline
+from phydemo.errors import CheckpointError
+from phydemo.model.autoencoder import FrameAutoencoder
+from phydemo.model.checkpoint import load_pipeline
 from phydemo.model.train_config import TrainConfig
 from phydemo.report import write_card
 
 MAX_FILE_BYTES = 10 * 1024 * 1024  # every shipped file stays under 10 MB
 PIPELINE_FILES = ("model_index.json", "transformer", "scheduler", "train_config.yaml", "train_state.json")
+AUTOENCODER_FILES = ("config.json", "diffusion_pytorch_model.safetensors", "train_config.yaml", "train_state.json")
+
+
+def _files_of(src: Path) -> tuple[str, ...]:
+    """What a run's checkpoint ships, after checking that it loads (the error names the file)."""
+    if (src / "model_index.json").is_file() or not (src / "config.json").is_file():
+        names = PIPELINE_FILES
+        loader = lambda: load_pipeline(src, device="cpu")  # noqa: E731
+    else:
+        names = AUTOENCODER_FILES
+        loader = lambda: FrameAutoencoder.from_pretrained(src)  # noqa: E731
+    for name in names:
+        if not (src / name).exists():
+            raise CheckpointError(f"{src / name}: missing (is {src.parent} a finished training run?)")
+    try:
+        loader()
+    except CheckpointError:
+        raise
+    except (OSError, ValueError, RuntimeError) as e:
+        raise CheckpointError(f"{src}: cannot be loaded ({str(e).splitlines()[0] if str(e) else type(e).__name__})") from None
+    return names
 
 
 def export_run(run_dir: str | Path, dest: str | Path) -> Path:
     run_dir, dest = Path(run_dir), Path(dest)
     src = run_dir / "checkpoint"
-    for name in PIPELINE_FILES:
-        if not (src / name).exists():
-            raise CheckpointError(f"{src / name}: missing (is {run_dir} a finished training run?)")
-    load_pipeline(src, device="cpu")  # refuses a folder that would not load, naming the file
+    names = _files_of(src)
     dest.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}-", dir=dest.parent))
     try:
-        for name in PIPELINE_FILES:
+        for name in names:
             copy = shutil.copytree if (src / name).is_dir() else shutil.copy2
             copy(src / name, staging / name)
         if (run_dir / "log.jsonl").is_file():
@@ -56,7 +76,7 @@ def export_run(run_dir: str | Path, dest: str | Path) -> Path:
 
 def _base_run_log(folder: Path) -> Path | None:
     """The training log of the run a fine-tune started from (``init_from``), where it is on this machine."""
-    init_from = yaml.safe_load((folder / "train_config.yaml").read_text()).get("init_from")
+    init_from = (yaml.safe_load((folder / "train_config.yaml").read_text()) or {}).get("init_from")
     if not init_from or not json.loads((folder / "train_state.json").read_text()).get("init_from"):
         return None
     log = TrainConfig.from_yaml(init_from).run_dir / "log.jsonl"

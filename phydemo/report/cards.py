@@ -1,0 +1,170 @@
+"""Model cards: Hugging Face model cards (YAML metadata with the measured metrics, then the text) written from a
+checkpoint folder's own files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import yaml
+from huggingface_hub import EvalResult, ModelCard, ModelCardData
+
+from phydemo.model.checkpoint import read_training_distribution
+from phydemo.protocol import EVAL_SEED, NUM_COND_FRAMES, NUM_FRAMES, PAPER_REFERENCE
+from phydemo.report.messages import PAPER
+from phydemo.report.tables import breakdowns, format_autoencoder_floor, result_sets, summary_lines
+
+SCENARIO_TITLES = {"uniform": "uniform motion", "collision": "elastic collision", "parabola": "parabolic motion"}
+LICENSE = "apache-2.0"
+CLEAN = ("the share of rollouts showing one clean object per ball (a single blob within 35% of the true area) in every "
+         "scored frame")
+
+
+def _training_text(folder: Path, cfg: dict, state: dict) -> str:
+    """Data, model, training and the commands that reproduce the folder, from its own files."""
+    m, dist = cfg["model"], read_training_distribution(folder)
+    weights = (f"the final weights, annealed to lr 0 (EMA {cfg['ema_decay']} for the logged evaluations)"
+               if cfg.get("final_weights") == "raw" else f"EMA {cfg['ema_decay']}")
+    ends = cfg.get("anneal_at") or []
+    cycles = (f"; the lr also decayed to 0 at step {', '.join(f'{e:,}' for e in ends)} and warmed up again" if ends else "")
+    near = f" and within {cfg['ball_loss_dilate']} px of them" if cfg.get("ball_loss_dilate") else ""
+    ball = f", squared error on ball pixels{near} weighted {1 + cfg['ball_loss_weight']:g}x" if cfg.get("ball_loss_weight") else ""
+    base = state.get("init_from")
+    start = (f"fine-tuned from the final weights of `{base['config']}` ({base.get('step', 0):,} steps, "
+             f"{base.get('elapsed_min', 0):.0f} minutes) for " if base else "")
+    total = (f"\n- In all: {base.get('step', 0) + state.get('step', 0):,} steps, "
+             f"{base.get('elapsed_min', 0) + state.get('elapsed_min', 0):.0f} minutes on 2 CPU cores." if base else "")
+    first = f" (it trains `{base['config']}` first if that run is missing)" if base else ""
+    res = cfg["resolution"]
+    return f"""- Data: {cfg['train_size']:,} simulated videos ({dist.scenario}, seed {cfg.get('data_seed', 0)}), {res}x{res} px, {NUM_FRAMES} frames:
+  {dist.summary()}.
+- Model: `VideoDiT`, pixel space, patch {m.get('patch_size_t')}x{m.get('patch_size')}x{m.get('patch_size')} (t x h x w), width {m.get('hidden_size')}, depth {m.get('depth')},
+  {m.get('num_heads')} heads, adaLN-Zero, x-prediction, rectified flow; weights stored in fp16 (safetensors).
+- Training: {start}{state.get('step', '?'):,} steps of batch {cfg['batch_size']}, AdamW lr {cfg['lr']} (warmup {cfg.get('warmup_steps', 0)},
+  linear decay to 0 over the last {cfg.get('decay_steps', 0)}){cycles}, {cfg.get('high_noise_fraction', 0):.0%} of each batch at t = 1 from step {cfg.get('high_noise_from_step', 0)}{ball};
+  shipped: {weights}; {state.get('elapsed_min', 0):.0f} minutes on 2 CPU cores (no GPU).{total}
+- Reproduce: `phydemo train --config configs/{cfg['name']}.yaml`{first}, then
+  `phydemo export runs/{cfg['name']} checkpoints/{folder.name}`.
+"""
+
+
+def _measured_text(folder: Path, results: dict) -> str:
+    ref = PAPER_REFERENCE[results["scenario"]]
+    rows = [f"| {name} | {r['error']:.4f} ± {r.get('error_se', float('nan')):.4f} | {r['error_median']:.4f} | "
+            f"{r['parse_floor']:.4f} | {r['clean_fraction']:.2f} | {r.get('n_scored', r['n'])} / {r['n']} |"
+            for name, r in result_sets(results)]
+    return f"""## Measured
+
+`phydemo evaluate --checkpoint {folder.name} --n {results['n']} --steps {results['steps']} --card` (the fixed evaluation
+scenes, seed {results.get('seed', EVAL_SEED)}). Velocity error in world units / s, {results['steps']} sampling steps; "clean" is {CLEAN};
+"scored" counts the scenes with a scored frame (a collision scene is not scored when no frame after the contact
+shows both balls wholly in view).
+
+| set | mean error ± standard error | median | parse floor | clean | scored |
+|---|---|---|---|---|---|
+{chr(10).join(rows)}
+
+Paper ({results['scenario']}): {', '.join(f'{k} {v}' for k, v in ref.items())}.
+
+""" + "".join(f"{title}:\n\n" + "".join(f"- {name}: {line}\n" for name, line in lines) + "\n"
+                for title, lines in breakdowns(results))
+
+
+def _experiment_text(folder: Path, summary: dict) -> str:
+    rows = [f"| {o} | {summary['counts'][o]} | {summary['percent'][o]:.1f}% |" for o in summary["counts"]]
+    return f"""## Experiment
+
+{summary['title']}. Tested only on combinations it never saw in training:
+`phydemo experiment {summary['experiment']} --checkpoint {folder.name} --n {summary['n']} --seed {summary['seed']} --steps {summary['steps']} --card`.
+
+| outcome | rollouts | share |
+|---|---|---|
+{chr(10).join(rows)}
+
+""" + "".join(f"- {line}\n" for line in summary_lines(summary)) + f"""
+Paper: {summary['paper']} Attribute order found by the paper: {summary['paper_order']}.
+"""
+
+
+def card_metadata(folder: Path, scenario: str, results: dict | None) -> ModelCardData:
+    """The card's YAML: library, license, tags and, where measured, the ID and OOD errors as model-index results."""
+    evals = []
+    for name, r in result_sets(results) if results else []:
+        evals.append(EvalResult(task_type="image-to-video", dataset_type=f"phydemo/{scenario}",
+                                dataset_name=f"PhyWorld {scenario}, simulated (seed {results.get('seed', EVAL_SEED)})",
+                                dataset_split=name, metric_type="velocity_error", metric_value=round(r["error"], 5),
+                                metric_name=f"{name} velocity error (world units / s)"))
+    return ModelCardData(library_name="diffusers", license=LICENSE, pipeline_tag="image-to-video",
+                         tags=["video-diffusion", "dit", "physics", "phyworld", "world-model"],
+                         model_name=f"phydemo-{folder.name}", eval_results=evals or None)
+
+
+def _autoencoder_card(folder: Path) -> str:
+    """The card of the frozen frame autoencoder: what it is, how it was trained, its measured floor."""
+    model = json.loads((folder / "config.json").read_text())
+    cfg = yaml.safe_load((folder / "train_config.yaml").read_text())
+    state = json.loads((folder / "train_state.json").read_text())
+    size, f = model["sample_size"], model["unshuffle"] * 2 ** (len(model["block_out_channels"]) - 1)
+    meta = ModelCardData(library_name="diffusers", license=LICENSE, tags=["autoencoder", "phyworld", "video-diffusion"],
+                         model_name=f"phydemo-{folder.name}")
+    body = f"""# {folder.name}: the frame autoencoder of phydemo's latent DiTs
+
+`FrameAutoencoder` (`phydemo/model/autoencoder.py`, a diffusers `ModelMixin`): {size}x{size}x3 frames <->
+{size // f}x{size // f}x{model['latent_channels']} latents ({f}x per side), frame by frame; pixel-unshuffle, residual stages of widths
+{model['block_out_channels']}, a mirrored decoder; deterministic. Per-channel latent statistics (for normalising the DiT's
+inputs) are in `config.json` (`latents_mean`, `latents_std`).
+
+- Data: {cfg['scenes']:,} scenes of all three scenarios, every colour and shape, {cfg['ood_fraction']:.0%} of them from the OOD ranges,
+  both directions; {cfg['frames_per_scene']} frames of each, rendered at {cfg['resolution']} px; trained on {cfg['crop']} px crops,
+  {cfg['ball_crop_fraction']:.0%} of them centred near a ball.
+- Training: {state['step']:,} steps of batch {cfg['batch_size']}, Adam lr {cfg['lr']} with cosine decay, squared error with pixels within
+  {cfg['ball_dilate']} px of a ball weighted {1 + cfg['ball_weight']:g}x; {state['elapsed_min']:.0f} minutes on one CPU thread.
+- Reproduce: `phydemo train-autoencoder --config configs/{cfg['name']}.yaml`, then
+  `phydemo export runs/{cfg['name']} checkpoints/{folder.name}`.
+"""
+    if (folder / "floor.json").is_file():
+        floor = json.loads((folder / "floor.json").read_text())
+        body += f"""
+## Its floor
+
+The paper's parser on decode(encode(ground truth)) at {size} px against the parser on the ground truth itself (the pixel
+parse floor): the error of a perfect latent model. `phydemo autoencoder-floor --checkpoint {folder.name} --n {floor['n']} --save`
+(the fixed evaluation scenes, seed {floor['seed']}):
+
+{format_autoencoder_floor(floor['floor'])}
+"""
+    return f"---\n{meta.to_yaml()}\n---\n\n{body}"
+
+
+def write_card(folder: str | Path) -> Path:
+    """(Re)write a checkpoint folder's README.md from its own files: train_config.yaml, train_state.json, the
+    distribution in model_index.json, and eval.json or experiment.json where measured (floor.json for the
+    autoencoder)."""
+    folder = Path(folder)
+    if not (folder / "model_index.json").is_file() and (folder / "config.json").is_file():
+        card = ModelCard(_autoencoder_card(folder))
+        card.save(folder / "README.md")
+        return folder / "README.md"
+    cfg = yaml.safe_load((folder / "train_config.yaml").read_text())
+    state = json.loads((folder / "train_state.json").read_text()) if (folder / "train_state.json").is_file() else {}
+    results = json.loads((folder / "eval.json").read_text()) if (folder / "eval.json").is_file() else None
+    summary = json.loads((folder / "experiment.json").read_text()) if (folder / "experiment.json").is_file() else None
+    what = f"mechanism lab ({summary['experiment']})" if summary else SCENARIO_TITLES[cfg["scenario"]]
+    body = f"""# {folder.name}: a frame-conditioned video DiT, {what}
+
+Trained by phydemo, which re-creates *How Far is Video Generation from World Model: A Physical Law
+Perspective* ([Kang et al., 2024]({PAPER})); the paper released no weights. It sees the first {NUM_COND_FRAMES} frames
+of a simulated video and generates the other {NUM_FRAMES - NUM_COND_FRAMES}.
+
+{_training_text(folder, cfg, state)}
+"""
+    if results:
+        body += _measured_text(folder, results)
+    elif summary:
+        body += _experiment_text(folder, summary)
+    else:
+        body += f"Not measured yet: `phydemo evaluate --checkpoint {folder} --card` writes its table.\n"
+    card = ModelCard(f"---\n{card_metadata(folder, cfg['scenario'], results).to_yaml()}\n---\n\n{body}")
+    path = folder / "README.md"
+    card.save(path)
+    return path

@@ -1,0 +1,81 @@
+"""The app's texts built from measured results: what a checkpoint measured, in or out of distribution, the report
+under a rollout, a lab tally."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+from phydemo.eval.rollout import Rollout
+from phydemo.protocol import PAPER_REFERENCE
+from phydemo.report.tables import result_sets, summary_lines
+
+PAPER = "https://arxiv.org/abs/2411.02385"
+TERMS = ("*Velocity error*: the paper's metric, how far the balls' speeds, read off the video by a colour parser, are "
+         "from the law (world units / s). *Parse floor*: the same error on the ground truth itself, the best any model "
+         "can score at this resolution. *Clean*: each ball stays one blob of its true size in every scored frame.")
+
+
+def measured_text(folder: Path) -> str:
+    """Markdown: how good a checkpoint measured (its eval.json), so a lecture knows what to expect."""
+    path = folder / "eval.json"
+    try:
+        res = json.loads(path.read_text())
+        rid = res["id"]
+        parts = [f"ID error {rid['error']:.3f} (parse floor {rid['parse_floor']:.3f}, "
+                 f"{rid['clean_fraction']:.0%} of rollouts clean)"]
+        parts += [f"{name} {r['error']:.3f} ({r['error'] / rid['error']:.1f}x ID)" for name, r in result_sets(res)[1:]]
+        return (f"**Measured** on {res['n']} scenes per set ({res['steps']} sampling steps), world units / s: "
+                + "; ".join(parts) + ".")
+    except FileNotFoundError:
+        if (folder / "experiment.json").exists():
+            return "A mechanism-lab checkpoint, trained on restricted cases: run its experiment in the Lab tab."
+        return f"Not measured yet: `phydemo evaluate --checkpoint {folder} --card` writes its table."
+    except (ValueError, KeyError, TypeError, ZeroDivisionError) as e:
+        return f"No measured table: {path} is unreadable ({type(e).__name__}: {e})."
+
+
+def merged_labels(labels: dict[str, str]) -> list[str]:
+    """The reasons a scene is out of distribution, with the two balls' identical ones said once
+    (``speed1 = speed2=5.5 is 1.5 above ...``, not the same sentence twice)."""
+    out = dict(labels)
+    for attr in ("speed", "radius"):
+        one, two = out.get(attr + "1"), out.get(attr + "2")
+        if one and two and one[len(attr) + 1:] == two[len(attr) + 1:]:
+            out[attr + "1"] = f"{attr}1 = {attr}2{one[len(attr) + 1:]}"
+            del out[attr + "2"]
+    return list(out.values())
+
+
+def distribution_status(labels: dict[str, str]) -> str:
+    """Markdown: in or out of distribution, with every reason."""
+    if not labels:
+        return "**In distribution**: every attribute lies inside the training ranges."
+    return "**Out of distribution**: " + "; ".join(merged_labels(labels)) + "."
+
+
+def rollout_markdown(r: Rollout, labels: dict[str, str]) -> str:
+    """The report under a rollout: in or out of distribution, its error, its parse floor, the paper's numbers."""
+    ref = PAPER_REFERENCE[r.params.scenario]
+    err = r.report.error
+    err_text = f"{err:.3f}" if math.isfinite(err) else "n/a (no frame of this scene can be scored)"
+    lines = [distribution_status(labels), "",
+             f"- velocity error of the generated video: **{err_text}** world units/s",
+             f"- parse floor of this scene (ground truth through the same parser): {r.gt_report.error:.3f}",
+             f"- paper, {r.params.scenario}: parse floor {ref['parse_floor']}"]
+    if "id_dit_s_30k" in ref:
+        lines.append(f"- paper, uniform motion: ID error {ref['id_dit_s_30k']} (DiT-S, 30K videos), "
+                     f"OOD error {ref['ood_dit_b']} (DiT-B)")
+    elif "ood" in ref:
+        lines.append(f"- paper, {r.params.scenario}: OOD error {ref['ood']}")
+    return "\n".join(lines + ["", TERMS])
+
+
+def lab_markdown(summary: dict) -> str:
+    """A lab experiment's tally as markdown: counts, per-combination lines, the paper's finding."""
+    lines = [f"**{summary['title']}**, n = {summary['n']}", "", "| outcome | count | % |", "|---|---|---|"]
+    lines += [f"| {o} | {c} | {summary['percent'][o]:.1f} |" for o, c in summary["counts"].items()]
+    lines += [""] + [f"- {line}" for line in summary_lines(summary)]
+    lines += ["", f"Paper: {summary['paper']} Order found: {summary['paper_order']}."]
+    return "\n".join(lines)
