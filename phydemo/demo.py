@@ -9,24 +9,37 @@ is capped, and the folder of generated videos is bounded.
 from __future__ import annotations
 
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlencode
 
 import numpy as np
 import plotly.graph_objects as go
 
 from phydemo.batching import LONG, ROLLOUT, SamplingQueue
 from phydemo.errors import CheckpointError, InputError, check_choice, check_int, check_number
+from phydemo.eval.error_map import load_error_map
 from phydemo.eval.lab import EXPERIMENTS, rollout_caption, run_experiment
-from phydemo.eval.rollout import Rollout, generated_speed, run_rollouts, scene_seeds
+from phydemo.eval.rollout import Rollout, generated_speed, guess_errors, run_rollouts, scene_seeds
 from phydemo.model.checkpoint import CHECKPOINT_ROOT, default_device, load_pipeline, shipped_checkpoints
 from phydemo.model.pipeline import PhyDiTPipeline
-from phydemo.plots import sweep_figure, velocity_figure
-from phydemo.protocol import MAX_STEPS
-from phydemo.report import distribution_status, lab_markdown, measured_text, rollout_markdown
+from phydemo.plots import error_map_figure, law_figure, prediction_figure, sweep_figure, velocity_figure
+from phydemo.protocol import DEFAULT_STEPS, MAX_STEPS, NUM_COND_FRAMES, WORLD_SIZE
+from phydemo.report import (
+    distribution_status,
+    lab_markdown,
+    measured_text,
+    nearest_markdown,
+    prediction_markdown,
+    rollout_markdown,
+)
 from phydemo.video import caption, frame_strip, side_by_side, stack_rows, write_mp4
 from phydemo.world.distribution import TrainingDistribution
+from phydemo.world.physics import simulate
+from phydemo.world.render import render
 from phydemo.world.scenes import COLORS, RADIUS_LIMIT, SHAPES, SPEED_LIMIT, SceneParams, make_params
+from phydemo.world.training_index import TrainingIndex
 
 MAX_ROLLOUTS = 32  # rollouts in one sweep or lab request
 MAX_WORK = 320  # rollouts x sampling steps in one request (32 rollouts at 10 steps; a sweep then takes ~1 s on 2 cores)
@@ -34,15 +47,25 @@ CHUNK = 4  # scenes per sampling call of a sweep or lab batch: what a single rol
 MAX_SEED = 2**31 - 1
 MAX_VIDEOS = 256  # generated videos kept on disk; older ones are deleted (Gradio serves its own copy)
 VIDEO_SIZE = 256
+GUESS_FRAME = 15  # predict first: where is the ball at t = 1.5 s? (in view for every speed the app's scenes allow)
 
 
 @dataclass
 class DemoResult:
     video_path: str
     strip: np.ndarray
-    figure: go.Figure
+    figure: go.Figure  # velocity over time
     report: str
     rollout: Rollout
+    law: go.Figure  # position over time
+    nearest: str  # the nearest training cases, as markdown
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except FileNotFoundError:  # removed meanwhile
+        return 0.0
 
 
 def check_work(rollouts: int, steps: int, field: str = "steps") -> None:
@@ -65,8 +88,11 @@ class Demo:
             self.pipes[folder.name], self.folders[folder.name] = pipe, folder
         if not self.pipes:
             raise CheckpointError(f"{root}: no checkpoint folders found")
+        self.indexes = {name: TrainingIndex.load(folder) for name, folder in self.folders.items()}
+        self.maps = {name: load_error_map(folder) for name, folder in self.folders.items()}
         self.out_dir = Path(tempfile.mkdtemp(prefix="phydemo-"))
         self.max_videos = max_videos
+        self._cleanup = threading.Lock()
         self.queue = SamplingQueue()
 
     @property
@@ -106,12 +132,14 @@ class Demo:
         return out
 
     def _save_video(self, frames: np.ndarray) -> str:
-        """Write an MP4 into the app's folder, keeping only the newest ``max_videos``."""
+        """Write an MP4 into the app's folder, keeping only the newest ``max_videos`` finished ones (a video still being
+        written by another request is a ``.tmp.mp4`` and is never touched)."""
         path = Path(tempfile.mkstemp(dir=self.out_dir, suffix=".mp4")[1])
         write_mp4(path, frames)
-        videos = sorted(self.out_dir.glob("*.mp4"), key=lambda p: p.stat().st_mtime)
-        for old in videos[:-self.max_videos]:
-            old.unlink(missing_ok=True)
+        with self._cleanup:
+            done = [(_mtime(p), p) for p in self.out_dir.glob("*.mp4") if not p.name.endswith(".tmp.mp4")]
+            for _, old in sorted(done)[:-self.max_videos]:
+                old.unlink(missing_ok=True)
         return str(path)
 
     # ------------------------------------------------------------ requests
@@ -142,10 +170,59 @@ class Demo:
         (r,) = self._sample(name, [p], [seed], steps, ROLLOUT)
         dist = self.distribution(name)
         err = r.report.error
-        label = f"generated err {err:.2f}" if np.isfinite(err) else "generated"
-        video = self._save_video(side_by_side([r.gt_frames, r.generated], ["ground truth", label], size=VIDEO_SIZE))
+        panels = [r.gt_frames, r.generated]
+        labels = ["ground truth", f"generated err {err:.2f}" if np.isfinite(err) else "generated"]
+        index, nearest = self.indexes[name], ""
+        if index is not None:
+            cases = index.nearest(p, k=3)
+            panels.append(render(simulate(index.scene(cases[0])), r.gt_frames.shape[1]))
+            labels.append(f"nearest training v {index.speed[cases[0], 0]:.2f}")
+            nearest = nearest_markdown([index.describe(i) for i in cases], index.train_size)
+        video = self._save_video(side_by_side(panels, labels, size=VIDEO_SIZE))
         strip = stack_rows([frame_strip(r.gt_frames), frame_strip(r.generated)])
-        return DemoResult(video, strip, velocity_figure(r, dist), rollout_markdown(r, dist.labels(p)), r)
+        return DemoResult(video, strip, velocity_figure(r, dist), rollout_markdown(r, dist.labels(p)), r,
+                          law_figure(r), nearest)
+
+    def predict(self, name, speed, speed2, radius, radius2, color, shape, seed, steps, guess_x, guess_y):
+        """Predict first: the rollout, and the audience's guess of where ball 1 is at ``GUESS_FRAME`` against the law
+        and the model."""
+        guess = (check_number("guess_x", guess_x, 0, WORLD_SIZE), check_number("guess_y", guess_y, 0, WORLD_SIZE))
+        res = self.run(name, speed, speed2, radius, radius2, color, shape, seed, steps)
+        errors = guess_errors(res.rollout, guess, GUESS_FRAME)
+        return res, prediction_figure(res.rollout, guess, GUESS_FRAME), prediction_markdown(errors)
+
+    def given_frames(self, name, speed, speed2, radius, radius2, color, shape) -> np.ndarray:
+        """What the model is given (the first frames, upscaled), for the audience to guess from."""
+        p = self.params(name, speed, speed2, radius, radius2, color, shape)
+        frames = render(simulate(p), self._pipe(name).transformer.config.sample_size)[:NUM_COND_FRAMES]
+        return frame_strip(frames, every=1, size=128)
+
+    def error_map(self, name) -> tuple[go.Figure, list[list], list[float], list[float]]:
+        """The shipped error map: a figure, and its table (rows: radius, columns: speed) to pick a cell from."""
+        result = self.maps[check_choice("checkpoint", name, [n for n, m in self.maps.items() if m])]
+        title = (f"{name}: mean velocity error of {result['per_cell']} scenes per cell, {result['steps']} sampling "
+                 f"steps; the training box in white")
+        rows = [[r] + [None if v is None else round(v, 3) for v in row] for r, row in zip(result["radii"], result["error"])]
+        return error_map_figure(result, self.distribution(name), title), rows, result["speeds"], result["radii"]
+
+    def permalink(self, base: str, name, speed, speed2, radius, radius2, color, shape, seed, steps) -> str:
+        """A link that reopens the page with this ball, checkpoint, seed and steps (for a slide)."""
+        self.params(name, speed, speed2, radius, radius2, color, shape)
+        query = {"checkpoint": name, "speed": speed, "speed2": speed2, "radius": radius, "radius2": radius2,
+                 "color": color, "shape": shape, "seed": seed, "steps": steps}
+        return f"{base.split('?')[0]}?{urlencode(query)}"
+
+    def from_query(self, query: dict) -> dict:
+        """The controls a permalink sets, validated; an invalid link raises InputError naming the field."""
+        name = query.get("checkpoint", "uniform")
+        values = {"checkpoint": name, "color": query.get("color", "red"), "shape": query.get("shape", "circle")}
+        for key, default in (("speed", 2.5), ("speed2", None), ("radius", 1.0), ("radius2", None)):
+            values[key] = check_number(key, query.get(key, default if default is not None else values[key[:-1]]))
+        values["seed"] = check_int("seed", query.get("seed", 0), 0, MAX_SEED)
+        values["steps"] = check_int("steps", query.get("steps", DEFAULT_STEPS), 1, MAX_STEPS)
+        self.params(name, values["speed"], values["speed2"], values["radius"], values["radius2"], values["color"],
+                    values["shape"])
+        return values
 
     def sweep(self, name, speed_min, speed_max, count, radius, color, shape, seed, steps, progress=None) -> go.Figure:
         """Generated vs true speed over a range of input speeds (the paper's central figure)."""

@@ -1,7 +1,8 @@
 """``phydemo export runs/<name> checkpoints/<name>``: a training run's final checkpoint as a shipped folder.
 
 The folder holds the pipeline (weights, configs, the training distribution in model_index.json), the training config
-and state, the training log (and the base run's log for a fine-tune) and a Hub model card. It is checked to load before
+and state, the training log (and the base run's log for a fine-tune), the index of its training cases and a Hub model
+card. It is checked to load before
 it replaces anything, and written beside its destination first, so a failed export leaves the old folder intact.
 """
 
@@ -19,6 +20,7 @@ from phydemo.model.autoencoder import FrameAutoencoder
 from phydemo.model.checkpoint import load_pipeline
 from phydemo.model.train_config import TrainConfig
 from phydemo.report import write_card
+from phydemo.world.training_index import TrainingIndex
 
 MAX_FILE_BYTES = 10 * 1024 * 1024  # every shipped file stays under 10 MB
 PIPELINE_FILES = ("model_index.json", "transformer", "scheduler", "train_config.yaml", "train_state.json")
@@ -60,7 +62,9 @@ def export_run(run_dir: str | Path, dest: str | Path) -> Path:
         base_log = _base_run_log(staging)
         if base_log is not None:
             shutil.copy2(base_log, staging / "base_train_log.jsonl")
-        write_card(staging)
+        if names == PIPELINE_FILES:
+            write_training_index(staging)
+        write_card(staging, dest.name)
         too_big = [p for p in staging.rglob("*") if p.is_file() and p.stat().st_size >= MAX_FILE_BYTES]
         if too_big:
             raise CheckpointError(f"{too_big[0]}: {too_big[0].stat().st_size / 2**20:.1f} MB; shipped files stay under 10 MB")
@@ -72,6 +76,13 @@ def export_run(run_dir: str | Path, dest: str | Path) -> Path:
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return dest
+
+
+def write_training_index(folder: str | Path) -> Path:
+    """The folder's training_index.npz, built from the data options in its train_config.yaml."""
+    cfg = yaml.safe_load((Path(folder) / "train_config.yaml").read_text())
+    index = TrainingIndex.build(cfg["scenario"], cfg["train_size"], cfg.get("data_seed", 0), cfg.get("data_kwargs") or {})
+    return index.save(folder)
 
 
 def _base_run_log(folder: Path) -> Path | None:

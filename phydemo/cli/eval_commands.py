@@ -40,6 +40,12 @@ def evaluate_command(args) -> int:
                          "(drop --card to measure on other scenes)")
     folder = resolve_checkpoint(args.checkpoint)
     pipe = _load(folder, args.json)
+    if args.error_map:
+        from phydemo.eval.error_map import error_map, save_error_map
+
+        result = error_map(pipe, per_cell=check_int("per-cell", args.per_cell, 1, 64), steps=args.steps)
+        print(save_error_map(folder, result))
+        return 0
     res = evaluate_pipeline(pipe, pipe.training_distribution.scenario, n=args.n, steps=args.steps, levels=levels,
                             seed=args.seed, batch_size=args.batch_size, progress=not args.json)
     res["checkpoint"] = folder.name  # a name, not a machine path
@@ -143,6 +149,9 @@ def register(sub) -> None:
                         f"e.g. {TUNE_SEED}, so the reported table stays a held-out measurement)")
     p.add_argument("--json", action="store_true")
     p.add_argument("--card", action="store_true", help="write eval.json and the model card README.md into the folder")
+    p.add_argument("--error-map", action="store_true",
+                   help="instead: the error over a (speed, radius) grid, saved as error_map.json in the folder")
+    p.add_argument("--per-cell", type=int, default=4, help="scenes per cell of the error map")
     p.set_defaults(func=evaluate_command)
 
     p = sub.add_parser("generate", help="ground truth | generated side by side for one scene")

@@ -1,5 +1,5 @@
-"""Model commands: ``train`` a DiT, ``train-autoencoder``, ``export`` a run as a shipped checkpoint, write its
-``card``, ``deploy`` the app to a Hugging Face Space."""
+"""Model commands: ``train`` a DiT, ``train-autoencoder``, ``export`` a run as a shipped checkpoint, rewrite its
+``card`` or its training ``index``, ``deploy`` the app to a Hugging Face Space."""
 
 from __future__ import annotations
 
@@ -61,6 +61,15 @@ def card_command(args) -> int:
     return 0
 
 
+def index_command(args) -> int:
+    from phydemo.export import write_training_index
+    from phydemo.model.checkpoint import resolve_checkpoint
+
+    for folder in args.checkpoints:
+        print(write_training_index(resolve_checkpoint(folder)))
+    return 0
+
+
 def deploy_command(args) -> int:
     from phydemo.deploy import deploy, space_files
 
@@ -89,6 +98,10 @@ def register(sub) -> None:
     p = sub.add_parser("card", help="rewrite checkpoint folders' model cards from their own files")
     p.add_argument("checkpoints", nargs="+", help="folders, or names of shipped checkpoints")
     p.set_defaults(func=card_command)
+
+    p = sub.add_parser("index", help="rebuild checkpoint folders' index of training cases (export builds it)")
+    p.add_argument("checkpoints", nargs="+", help="folders, or names of shipped checkpoints")
+    p.set_defaults(func=index_command)
 
     p = sub.add_parser("deploy", help="create or update a Gradio Space with the app and the shipped checkpoints")
     p.add_argument("--space", required=True, help="<user>/<name> on the Hugging Face Hub")

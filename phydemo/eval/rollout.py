@@ -99,3 +99,15 @@ def generated_speed(r: Rollout) -> float:
         return float("nan")
     direction = np.sign(np.nanmean(true[:, 0, 0])) or 1.0
     return float(np.nanmean(v[:, 0, 0]) * direction)
+
+
+def guess_errors(r: Rollout, guess: tuple[float, float], frame: int) -> dict:
+    """Where ball 1 is at ``frame`` under the law, in the generated video (parsed; None if the model shows no ball)
+    and in a guess, and how far the model and the guess are from the law (world units)."""
+    truth = r.traj.positions[frame, 0]
+    model = parse(r.generated[frame:frame + 1], r.traj.balls[0].color).positions[0]
+    found = bool(np.isfinite(model).all())
+    return {"frame": frame, "truth": truth.round(3).tolist(), "model": model.round(3).tolist() if found else None,
+            "guess": [round(float(g), 3) for g in guess],
+            "model_error": round(float(np.linalg.norm(model - truth)), 3) if found else None,
+            "guess_error": round(float(np.linalg.norm(np.asarray(guess, float) - truth)), 3)}

@@ -9,6 +9,8 @@ from phydemo.report.messages import (
     lab_markdown,
     measured_text,
     merged_labels,
+    nearest_markdown,
+    prediction_markdown,
     rollout_markdown,
 )
 from phydemo.report.tables import (
@@ -26,4 +28,4 @@ from phydemo.report.tables import (
     summary_lines,
 )
 
-__all__ = ["breakdowns", "OOD_NAMES", "result_sets", "format_bias", "format_by_radius", "BREAKDOWNS", "format_table", "format_parse_floor", "format_comparison", "summary_lines", "format_lab_summary", "format_autoencoder_floor", "PAPER", "TERMS", "measured_text", "merged_labels", "distribution_status", "rollout_markdown", "lab_markdown", "SCENARIO_TITLES", "LICENSE", "CLEAN", "card_metadata", "write_card"]
+__all__ = ["nearest_markdown", "prediction_markdown", "breakdowns", "OOD_NAMES", "result_sets", "format_bias", "format_by_radius", "BREAKDOWNS", "format_table", "format_parse_floor", "format_comparison", "summary_lines", "format_lab_summary", "format_autoencoder_floor", "PAPER", "TERMS", "measured_text", "merged_labels", "distribution_status", "rollout_markdown", "lab_markdown", "SCENARIO_TITLES", "LICENSE", "CLEAN", "card_metadata", "write_card"]

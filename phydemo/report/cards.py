@@ -20,7 +20,7 @@ CLEAN = ("the share of rollouts showing one clean object per ball (a single blob
          "scored frame")
 
 
-def _training_text(folder: Path, cfg: dict, state: dict) -> str:
+def _training_text(folder: Path, name: str, cfg: dict, state: dict) -> str:
     """Data, model, training and the commands that reproduce the folder, from its own files."""
     m, dist = cfg["model"], read_training_distribution(folder)
     weights = (f"the final weights, annealed to lr 0 (EMA {cfg['ema_decay']} for the logged evaluations)"
@@ -44,18 +44,18 @@ def _training_text(folder: Path, cfg: dict, state: dict) -> str:
   linear decay to 0 over the last {cfg.get('decay_steps', 0)}){cycles}, {cfg.get('high_noise_fraction', 0):.0%} of each batch at t = 1 from step {cfg.get('high_noise_from_step', 0)}{ball};
   shipped: {weights}; {state.get('elapsed_min', 0):.0f} minutes on 2 CPU cores (no GPU).{total}
 - Reproduce: `phydemo train --config configs/{cfg['name']}.yaml`{first}, then
-  `phydemo export runs/{cfg['name']} checkpoints/{folder.name}`.
+  `phydemo export runs/{cfg['name']} checkpoints/{name}`.
 """
 
 
-def _measured_text(folder: Path, results: dict) -> str:
+def _measured_text(name: str, results: dict) -> str:
     ref = PAPER_REFERENCE[results["scenario"]]
     rows = [f"| {name} | {r['error']:.4f} ± {r.get('error_se', float('nan')):.4f} | {r['error_median']:.4f} | "
             f"{r['parse_floor']:.4f} | {r['clean_fraction']:.2f} | {r.get('n_scored', r['n'])} / {r['n']} |"
             for name, r in result_sets(results)]
     return f"""## Measured
 
-`phydemo evaluate --checkpoint {folder.name} --n {results['n']} --steps {results['steps']} --card` (the fixed evaluation
+`phydemo evaluate --checkpoint {name} --n {results['n']} --steps {results['steps']} --card` (the fixed evaluation
 scenes, seed {results.get('seed', EVAL_SEED)}). Velocity error in world units / s, {results['steps']} sampling steps; "clean" is {CLEAN};
 "scored" counts the scenes with a scored frame (a collision scene is not scored when no frame after the contact
 shows both balls wholly in view).
@@ -70,12 +70,12 @@ Paper ({results['scenario']}): {', '.join(f'{k} {v}' for k, v in ref.items())}.
                 for title, lines in breakdowns(results))
 
 
-def _experiment_text(folder: Path, summary: dict) -> str:
+def _experiment_text(name: str, summary: dict) -> str:
     rows = [f"| {o} | {summary['counts'][o]} | {summary['percent'][o]:.1f}% |" for o in summary["counts"]]
     return f"""## Experiment
 
 {summary['title']}. Tested only on combinations it never saw in training:
-`phydemo experiment {summary['experiment']} --checkpoint {folder.name} --n {summary['n']} --seed {summary['seed']} --steps {summary['steps']} --card`.
+`phydemo experiment {summary['experiment']} --checkpoint {name} --n {summary['n']} --seed {summary['seed']} --steps {summary['steps']} --card`.
 
 | outcome | rollouts | share |
 |---|---|---|
@@ -86,28 +86,28 @@ Paper: {summary['paper']} Attribute order found by the paper: {summary['paper_or
 """
 
 
-def card_metadata(folder: Path, scenario: str, results: dict | None) -> ModelCardData:
+def card_metadata(name: str, scenario: str, results: dict | None) -> ModelCardData:
     """The card's YAML: library, license, tags and, where measured, the ID and OOD errors as model-index results."""
     evals = []
-    for name, r in result_sets(results) if results else []:
+    for split, r in result_sets(results) if results else []:
         evals.append(EvalResult(task_type="image-to-video", dataset_type=f"phydemo/{scenario}",
                                 dataset_name=f"PhyWorld {scenario}, simulated (seed {results.get('seed', EVAL_SEED)})",
-                                dataset_split=name, metric_type="velocity_error", metric_value=round(r["error"], 5),
-                                metric_name=f"{name} velocity error (world units / s)"))
+                                dataset_split=split, metric_type="velocity_error", metric_value=round(r["error"], 5),
+                                metric_name=f"{split} velocity error (world units / s)"))
     return ModelCardData(library_name="diffusers", license=LICENSE, pipeline_tag="image-to-video",
                          tags=["video-diffusion", "dit", "physics", "phyworld", "world-model"],
-                         model_name=f"phydemo-{folder.name}", eval_results=evals or None)
+                         model_name=f"phydemo-{name}", eval_results=evals or None)
 
 
-def _autoencoder_card(folder: Path) -> str:
+def _autoencoder_card(folder: Path, name: str) -> str:
     """The card of the frozen frame autoencoder: what it is, how it was trained, its measured floor."""
     model = json.loads((folder / "config.json").read_text())
     cfg = yaml.safe_load((folder / "train_config.yaml").read_text())
     state = json.loads((folder / "train_state.json").read_text())
     size, f = model["sample_size"], model["unshuffle"] * 2 ** (len(model["block_out_channels"]) - 1)
     meta = ModelCardData(library_name="diffusers", license=LICENSE, tags=["autoencoder", "phyworld", "video-diffusion"],
-                         model_name=f"phydemo-{folder.name}")
-    body = f"""# {folder.name}: the frame autoencoder of phydemo's latent DiTs
+                         model_name=f"phydemo-{name}")
+    body = f"""# {name}: the frame autoencoder of phydemo's latent DiTs
 
 `FrameAutoencoder` (`phydemo/model/autoencoder.py`, a diffusers `ModelMixin`): {size}x{size}x3 frames <->
 {size // f}x{size // f}x{model['latent_channels']} latents ({f}x per side), frame by frame; pixel-unshuffle, residual stages of widths
@@ -120,7 +120,7 @@ inputs) are in `config.json` (`latents_mean`, `latents_std`).
 - Training: {state['step']:,} steps of batch {cfg['batch_size']}, Adam lr {cfg['lr']} with cosine decay, squared error with pixels within
   {cfg['ball_dilate']} px of a ball weighted {1 + cfg['ball_weight']:g}x; {state['elapsed_min']:.0f} minutes on one CPU thread.
 - Reproduce: `phydemo train-autoencoder --config configs/{cfg['name']}.yaml`, then
-  `phydemo export runs/{cfg['name']} checkpoints/{folder.name}`.
+  `phydemo export runs/{cfg['name']} checkpoints/{name}`.
 """
     if (folder / "floor.json").is_file():
         floor = json.loads((folder / "floor.json").read_text())
@@ -128,7 +128,7 @@ inputs) are in `config.json` (`latents_mean`, `latents_std`).
 ## Its floor
 
 The paper's parser on decode(encode(ground truth)) at {size} px against the parser on the ground truth itself (the pixel
-parse floor): the error of a perfect latent model. `phydemo autoencoder-floor --checkpoint {folder.name} --n {floor['n']} --save`
+parse floor): the error of a perfect latent model. `phydemo autoencoder-floor --checkpoint {name} --n {floor['n']} --save`
 (the fixed evaluation scenes, seed {floor['seed']}):
 
 {format_autoencoder_floor(floor['floor'])}
@@ -136,13 +136,14 @@ parse floor): the error of a perfect latent model. `phydemo autoencoder-floor --
     return f"---\n{meta.to_yaml()}\n---\n\n{body}"
 
 
-def write_card(folder: str | Path) -> Path:
+def write_card(folder: str | Path, name: str | None = None) -> Path:
     """(Re)write a checkpoint folder's README.md from its own files: train_config.yaml, train_state.json, the
     distribution in model_index.json, and eval.json or experiment.json where measured (floor.json for the
-    autoencoder)."""
+    autoencoder). ``name``: the checkpoint's name where the folder is a staging copy of it."""
     folder = Path(folder)
+    name = name or folder.name
     if not (folder / "model_index.json").is_file() and (folder / "config.json").is_file():
-        card = ModelCard(_autoencoder_card(folder))
+        card = ModelCard(_autoencoder_card(folder, name))
         card.save(folder / "README.md")
         return folder / "README.md"
     cfg = yaml.safe_load((folder / "train_config.yaml").read_text())
@@ -150,21 +151,21 @@ def write_card(folder: str | Path) -> Path:
     results = json.loads((folder / "eval.json").read_text()) if (folder / "eval.json").is_file() else None
     summary = json.loads((folder / "experiment.json").read_text()) if (folder / "experiment.json").is_file() else None
     what = f"mechanism lab ({summary['experiment']})" if summary else SCENARIO_TITLES[cfg["scenario"]]
-    body = f"""# {folder.name}: a frame-conditioned video DiT, {what}
+    body = f"""# {name}: a frame-conditioned video DiT, {what}
 
 Trained by phydemo, which re-creates *How Far is Video Generation from World Model: A Physical Law
 Perspective* ([Kang et al., 2024]({PAPER})); the paper released no weights. It sees the first {NUM_COND_FRAMES} frames
 of a simulated video and generates the other {NUM_FRAMES - NUM_COND_FRAMES}.
 
-{_training_text(folder, cfg, state)}
+{_training_text(folder, name, cfg, state)}
 """
     if results:
-        body += _measured_text(folder, results)
+        body += _measured_text(name, results)
     elif summary:
-        body += _experiment_text(folder, summary)
+        body += _experiment_text(name, summary)
     else:
         body += f"Not measured yet: `phydemo evaluate --checkpoint {folder} --card` writes its table.\n"
-    card = ModelCard(f"---\n{card_metadata(folder, cfg['scenario'], results).to_yaml()}\n---\n\n{body}")
+    card = ModelCard(f"---\n{card_metadata(name, cfg['scenario'], results).to_yaml()}\n---\n\n{body}")
     path = folder / "README.md"
     card.save(path)
     return path

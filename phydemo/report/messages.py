@@ -8,7 +8,7 @@ import math
 from pathlib import Path
 
 from phydemo.eval.rollout import Rollout
-from phydemo.protocol import PAPER_REFERENCE
+from phydemo.protocol import FRAME_DT, PAPER_REFERENCE, WORLD_SIZE
 from phydemo.report.tables import result_sets, summary_lines
 
 PAPER = "https://arxiv.org/abs/2411.02385"
@@ -79,3 +79,23 @@ def lab_markdown(summary: dict) -> str:
     lines += [""] + [f"- {line}" for line in summary_lines(summary)]
     lines += ["", f"Paper: {summary['paper']} Order found: {summary['paper_order']}."]
     return "\n".join(lines)
+
+
+def nearest_markdown(cases: list[str], train_size: int) -> str:
+    """The nearest training cases of a request, nearest first (the first is the third panel of the video)."""
+    return (f"**Nearest of the {train_size:,} training videos** (speed, radius): " + "; ".join(cases) + ". Out of "
+            "distribution, the generated ball tends to move like these rather than like the law.")
+
+
+def prediction_markdown(e: dict) -> str:
+    """Predict first: where ball 1 is under the law, in the model's video and in the guess, and both errors."""
+    tx, ty = e["truth"]
+    in_view = 0 <= tx <= WORLD_SIZE and 0 <= ty <= WORLD_SIZE
+    law = f"the law puts ball 1 at ({tx:.2f}, {ty:.2f})" + ("" if in_view else ", out of view")
+    when = f"At t = {e['frame'] * FRAME_DT:.1f} s (frame {e['frame']})"
+    if e["model"]:
+        model = f"the model put it at ({e['model'][0]:.2f}, {e['model'][1]:.2f}), **{e['model_error']:.2f}** away"
+    else:
+        model = "the model shows no ball there" + (", as it should" if not in_view else ": it lost the ball")
+    return (f"{when} {law}; {model}; your guess ({e['guess'][0]:.2f}, {e['guess'][1]:.2f}) is "
+            f"**{e['guess_error']:.2f}** away (world units).")

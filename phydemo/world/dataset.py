@@ -24,6 +24,8 @@ from phydemo.world.render import render
 from phydemo.world.sampling import sample_params
 from phydemo.world.scenes import PARAMS_BY_SCENARIO, SceneParams
 
+CHUNK = 256  # videos per chunk of a data set, each chunk seeded on its own
+
 
 @dataclass
 class VideoSet:
@@ -41,12 +43,21 @@ def params_from_dict(d: dict) -> SceneParams:
     return PARAMS_BY_SCENARIO[d.pop("scenario")](**d)
 
 
+def _chunk_seeds(split: str, n: int, seed: int, level: str | None, chunk: int) -> list:
+    """The seed of each chunk of ``chunk`` videos, derived from ``seed`` (the result does not depend on workers)."""
+    root = np.random.SeedSequence([seed, sum(map(ord, split)), sum(map(ord, level or ""))])
+    return root.spawn((n + chunk - 1) // chunk)
+
+
+def _chunk_params(scenario: str, split: str, level: str | None, seed, count: int, kwargs: dict) -> list[SceneParams]:
+    rng = np.random.default_rng(seed)
+    return [sample_params(scenario, split, rng, level=level, **kwargs) for _ in range(count)]
+
+
 def _sample_chunk(args) -> tuple[list[dict], np.ndarray, np.ndarray, np.ndarray]:
     scenario, split, level, seed, count, resolution, kwargs = args
-    rng = np.random.default_rng(seed)
     params, frames, pos, vel = [], [], [], []
-    for _ in range(count):
-        p = sample_params(scenario, split, rng, level=level, **kwargs)
+    for p in _chunk_params(scenario, split, level, seed, count, kwargs):
         traj = simulate(p, NUM_FRAMES)
         params.append(asdict(p))
         frames.append(render(traj, resolution))
@@ -55,12 +66,22 @@ def _sample_chunk(args) -> tuple[list[dict], np.ndarray, np.ndarray, np.ndarray]
     return params, np.stack(frames), np.stack(pos).astype(np.float32), np.stack(vel).astype(np.float32)
 
 
+def scene_params(scenario: str, split: str, n: int, seed: int, level: str | None = None, chunk: int = CHUNK,
+                 only: int | None = None, **kwargs) -> list[SceneParams]:
+    """The parameters of the ``n`` scenes ``generate`` would simulate with these arguments, without simulating or
+    rendering them; with ``only``, the one scene of that index (a training case, re-simulated on demand)."""
+    seeds = _chunk_seeds(split, n, seed, level, chunk)
+    if only is not None:
+        c, k = divmod(only, chunk)
+        return [_chunk_params(scenario, split, level, seeds[c], k + 1, kwargs)[k]]
+    return [p for i, s in enumerate(seeds) for p in _chunk_params(scenario, split, level, s, min(chunk, n - i * chunk), kwargs)]
+
+
 def generate(scenario: str, split: str, n: int, seed: int, resolution: int, level: str | None = None,
-             workers: int | None = None, progress: bool = True, chunk: int = 256, **kwargs) -> VideoSet:
+             workers: int | None = None, progress: bool = True, chunk: int = CHUNK, **kwargs) -> VideoSet:
     """Simulate and render ``n`` videos; chunks get seeds derived from ``seed`` so the result does
     not depend on the number of workers."""
-    root = np.random.SeedSequence([seed, sum(map(ord, split)), sum(map(ord, level or ""))])
-    seeds = root.spawn((n + chunk - 1) // chunk)
+    seeds = _chunk_seeds(split, n, seed, level, chunk)
     jobs = [(scenario, split, level, s, min(chunk, n - i * chunk), resolution, kwargs) for i, s in enumerate(seeds)]
     workers = workers or min(len(jobs), os.cpu_count() or 1)
     frames = positions = velocities = None  # filled chunk by chunk: peak memory is one copy of the set

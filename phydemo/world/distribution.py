@@ -126,6 +126,14 @@ class TrainingDistribution:
                                                f"training (seen: {'; '.join(describe_combination(c) for c in self.combos)})")
         return out
 
+    def first_case(self) -> tuple[str, str, tuple[Interval, ...], tuple[Interval, ...]]:
+        """Colour, shape, speeds and radii of ball 1's first training case: the whole distribution, or for a lab
+        model its first combination (the ball an error map of the model is drawn for)."""
+        combo = self.combos[0] if self.combos else {}
+        speed = _intervals(combo["speed_range"]) if "speed_range" in combo else self.speed
+        radius = _intervals(combo["radius_range"]) if "radius_range" in combo else self.radius
+        return combo.get("color", self.colors[0][0]), combo.get("shape", self.shapes[0][0]), speed, radius
+
     # ------------------------------------------------------------ describing
 
     def range_text(self, attr: str) -> str:

@@ -186,7 +186,7 @@ GOOD = ("uniform", 2.5, 2.5, 1.0, 1.0, "red", "circle", 0, 4)
 
 @pytest.mark.slow
 def test_client_gets_h264_video_and_plot(server):
-    video, strip, plot, report = _call(server, *GOOD)
+    video, strip, plot, report, law, nearest, link = _call(server, *GOOD)
     path = video["video"] if isinstance(video, dict) else video
     frames, codec = read_video(path)
     assert codec == "h264" and len(frames) == 32
@@ -195,7 +195,10 @@ def test_client_gets_h264_video_and_plot(server):
     fig = json.loads(plot["plot"]) if isinstance(plot, dict) else plot
     names = [t.get("name", "") for t in fig["data"]]
     assert any(n.startswith("ground truth") for n in names) and any(n.startswith("generated") for n in names)
-    assert "velocity error" in report
+    assert "velocity error" in report and "Nearest of the 30,000 training videos" in nearest
+    assert "checkpoint=uniform" in link and "seed=0" in link
+    law = json.loads(law["plot"]) if isinstance(law, dict) else law
+    assert any(t.get("name", "").startswith("the law") for t in law["data"])
 
 
 BAD = [  # (inputs, the field the message must name)
@@ -244,13 +247,29 @@ def test_twenty_concurrent_clients(server):
     with ThreadPoolExecutor(20) as pool:
         results = list(pool.map(lambda v: _call(server, "uniform", float(v), 2.0, 1.0, 1.0, "red", "circle", 1, 2), speeds))
     assert len(results) == 20
-    for v, (video, _, _, report) in zip(speeds, results):
+    for v, (video, _, _, report, *_) in zip(speeds, results):
         frames, codec = read_video(video["video"] if isinstance(video, dict) else video)
         assert codec == "h264" and len(frames) == 32
         assert "In distribution" in report
 
 
 # ---------------------------------------------------------------- a real browser
+
+def open_tab(page, name: str) -> None:
+    """Click a tab; on a narrow screen Gradio folds the last tabs into a "More tabs" menu."""
+    page.wait_for_selector("[role=tablist]", timeout=60_000)
+    tab = page.get_by_role("tab", name=name).filter(visible=True)
+    if not tab.count():
+        page.get_by_label("More tabs").click()
+        tab = page.locator("button", has_text=name).filter(visible=True).last  # the menu's item, after the tab bar
+        tab.click()
+        return
+    tab.first.click()
+
+
+BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync"]
+
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -276,8 +295,8 @@ def test_browser_click_run_shows_video_and_plot(server, tmp_path):
         shot = tmp_path / "screenshot.png"
         page.screenshot(path=str(shot), full_page=True)
         assert shot.stat().st_size > 10_000
-        if os.environ.get("PHYDEMO_SCREENSHOT"):
-            shutil.copy(shot, os.environ["PHYDEMO_SCREENSHOT"])
+        if os.environ.get("PHYDEMO_SCREENSHOTS"):  # a folder: regenerates the README's screenshot there
+            shutil.copy(shot, Path(os.environ["PHYDEMO_SCREENSHOTS"]) / "screenshot.png")
         browser.close()
 
 
@@ -291,7 +310,7 @@ def test_browser_lab_tab_runs_an_experiment(server):
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
         page = browser.new_page(viewport={"width": 1400, "height": 1100})
         page.goto(server, wait_until="domcontentloaded")
-        page.get_by_role("tab", name="Lab").click()
+        open_tab(page, "Lab")
         page.locator("#lab-button").click()
         page.wait_for_selector("#lab-tally table", timeout=120_000)
         assert "outcome" in page.locator("#lab-tally").inner_text()
@@ -311,14 +330,15 @@ def test_a_nan_seed_over_plain_http_gets_a_message(server):
 
 
 @pytest.mark.slow
-def test_only_the_three_tasks_are_api_endpoints_and_examples_use_the_default_steps(server):
+def test_only_the_tasks_are_api_endpoints_and_examples_use_the_default_steps(server):
     import httpx
     from gradio_client import Client
 
     from phydemo.protocol import DEFAULT_STEPS
 
     info = Client(server, verbose=False).view_api(print_info=False, return_format="dict")
-    assert set(info["named_endpoints"]) == {"/run", "/sweep", "/lab"} and not info["unnamed_endpoints"]
+    assert set(info["named_endpoints"]) == {"/run", "/sweep", "/lab", "/predict", "/given_frames"}
+    assert not info["unnamed_endpoints"]
     config = httpx.get(server + "config").json()
     examples = [c for c in config["components"] if c.get("type") == "dataset"]
     assert examples and all(row[-1] == DEFAULT_STEPS for c in examples for row in c["props"]["samples"])
@@ -332,8 +352,6 @@ def test_zz_refused_requests_log_one_line_each_and_no_traceback(server):
     assert log.count("phydemo.app refused run: invalid ") >= len(BAD)
 
 
-BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync"]
 
 
 @pytest.mark.slow
@@ -356,14 +374,55 @@ def test_browser_on_a_phone_sees_every_view_whole(server):
         page.wait_for_selector("#rollout-video video", timeout=120_000)
         for elem in ("#rollout-video", "#frame-strip"):  # the captions are in the frames: no label drawn over them
             assert page.locator(f"{elem} label").count() == 0 or not page.locator(f"{elem} label").first.is_visible()
-        page.get_by_role("tab", name="Sweep").click()
+        open_tab(page, "Sweep")
         page.locator("#sweep-button").click()
         page.wait_for_selector("#sweep-plot .js-plotly-plot", timeout=120_000)
         box = page.locator("#sweep-plot .js-plotly-plot").bounding_box()
         assert box["width"] >= 300 and box["height"] >= 300
-        page.get_by_role("tab", name="Lab").click()
+        open_tab(page, "Lab")
         page.locator("#lab-button").click()
         page.wait_for_selector("#lab-tally table", timeout=120_000)
         heights = [th.bounding_box()["height"] for th in page.locator("#lab-tally table th").all()]
         assert heights and max(heights) < 2 * min(heights) + 1  # one line each
+        browser.close()
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+@pytest.mark.skipif(CHROMIUM is None, reason="no chromium installed")
+@pytest.mark.parametrize("width,height", [(1280, 900), (390, 844)], ids=["desktop", "phone"])
+def test_browser_lecture_views(server, width, height, tmp_path):
+    """The error map (a picked cell runs that ball in the Rollout tab), predict first, the law view and the nearest
+    training case, a permalink that reopens the page on the same ball; screenshots of each view."""
+    from playwright.sync_api import sync_playwright
+
+    shots = Path(os.environ.get("PHYDEMO_SCREENSHOTS") or tmp_path)
+    suffix = "" if width > 500 else "-phone"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        page = browser.new_page(viewport={"width": width, "height": height})
+        page.goto(server, wait_until="domcontentloaded")
+        page.wait_for_selector("#run-button", timeout=60_000)
+        open_tab(page, "Error map")
+        page.wait_for_selector("#map-plot .js-plotly-plot", timeout=60_000)
+        page.screenshot(path=str(shots / f"view-error-map{suffix}.png"), full_page=True)
+        page.locator("#map-table .body-cell").nth(13 * 3 + 11).click()  # row 3 (radius in the box), speed 5.25 (OOD)
+        page.wait_for_selector("#rollout-video video", timeout=120_000)
+        page.wait_for_selector("#law-plot .js-plotly-plot", timeout=60_000)
+        assert "Nearest of the" in page.locator("#nearest").inner_text()
+        link = page.locator("#permalink textarea, #permalink input").first.input_value()
+        assert "checkpoint=uniform" in link and "speed=" in link
+        page.screenshot(path=str(shots / f"view-rollout{suffix}.png"), full_page=True)
+        open_tab(page, "Predict first")
+        page.locator("#predict-show").click()
+        page.wait_for_selector("#predict-given img", timeout=60_000)
+        page.locator("#predict-button").click()
+        page.wait_for_selector("#predict-plot .js-plotly-plot", timeout=120_000)
+        page.get_by_text("your guess (5.00, 5.00)").first.wait_for(timeout=60_000)
+        page.screenshot(path=str(shots / f"view-predict{suffix}.png"), full_page=True)
+        query = link.split("?", 1)[1]
+        page.goto(server + "?" + query.replace("seed=0", "seed=7"), wait_until="domcontentloaded")
+        page.wait_for_selector("#run-button", timeout=60_000)
+        page.wait_for_function("() => [...document.querySelectorAll('input')].some(i => i.value === '7')",
+                               timeout=30_000)  # the permalink's seed is in the seed box
         browser.close()

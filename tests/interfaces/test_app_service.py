@@ -87,12 +87,15 @@ def test_work_per_request_is_capped_with_a_clear_message(demo):
 
 def test_the_videos_on_disk_stay_bounded_under_a_thousand_requests(tmp_path):
     d = Demo.__new__(Demo)
-    d.out_dir, d.max_videos = tmp_path, 20
+    d.out_dir, d.max_videos, d._cleanup = tmp_path, 20, threading.Lock()
     frames = np.full((2, 16, 16, 3), 255, np.uint8)
     for _ in range(1000):
         d._save_video(frames)
     files = list(tmp_path.glob("*.mp4"))
     assert len(files) == 20 and sum(f.stat().st_size for f in files) < 20 * 10_000
+    with ThreadPoolExecutor(8) as pool:  # concurrent requests never delete a video another is still writing
+        paths = list(pool.map(lambda _: d._save_video(frames), range(200)))
+    assert len(list(tmp_path.glob("*.mp4"))) == 20 and all(p.endswith(".mp4") for p in paths)
 
 
 def test_sweep_and_lab_say_what_they_ran(demo):

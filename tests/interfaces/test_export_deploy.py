@@ -32,12 +32,14 @@ def tiny_run(tmp_path_factory):
 def test_export_makes_a_loadable_folder_with_its_log_and_a_hub_card(tiny_run, tmp_path):
     dest = export_run(tiny_run, tmp_path / "checkpoints" / "tiny")
     assert sorted(p.name for p in dest.iterdir()) == ["README.md", "model_index.json", "scheduler", "train_config.yaml",
-                                                      "train_log.jsonl", "train_state.json", "transformer"]
+                                                      "train_log.jsonl", "train_state.json", "training_index.npz",
+                                                      "transformer"]
     assert load_pipeline(dest).training_distribution.scenario == "uniform"
     assert (dest / "train_log.jsonl").read_text() == (tiny_run / "log.jsonl").read_text()
     card = ModelCard.load(dest / "README.md")
     assert card.data.library_name == "diffusers" and card.data.license == "apache-2.0"
-    assert "Not measured yet" in card.text and "phydemo export runs/tiny" in card.text
+    assert "Not measured yet" in card.text and "phydemo export runs/tiny checkpoints/tiny`" in card.text
+    assert card.data.model_name == "phydemo-tiny" and "# tiny:" in card.text  # its own name, not the staging folder's
     assert not list(tmp_path.joinpath("checkpoints").glob(".*"))  # no staging folder left behind
 
 

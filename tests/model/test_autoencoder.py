@@ -81,3 +81,20 @@ def test_training_run_resumes_and_exports_with_latent_statistics(tmp_path):
     assert [json.loads(line)["step"] for line in (tmp_path / "ae/log.jsonl").read_text().splitlines()] == [1, 2, 3]
     model = FrameAutoencoder.from_pretrained(folder)
     assert len(model.config.latents_mean) == 4 and all(s > 0 for s in model.config.latents_std)
+
+
+def test_export_ships_an_autoencoder_run_with_its_card(tmp_path):
+    from huggingface_hub import ModelCard
+
+    from phydemo.export import export_run
+
+    cfg = AutoencoderConfig(name="ae", scenes=4, frames_per_scene=2, batch_size=2, crop=32, max_steps=1, log_every=1,
+                            model={"block_out_channels": [8, 16]}, output_dir=str(tmp_path / "runs"))
+    train_autoencoder(cfg)
+    dest = export_run(tmp_path / "runs/ae", tmp_path / "checkpoints/autoencoder")
+    assert {p.name for p in dest.iterdir()} == {"README.md", "config.json", "diffusion_pytorch_model.safetensors",
+                                                "train_config.yaml", "train_log.jsonl", "train_state.json"}
+    card = ModelCard.load(dest / "README.md")
+    assert card.data.library_name == "diffusers" and "# autoencoder:" in card.text
+    assert "phydemo export runs/ae checkpoints/autoencoder" in card.text
+    assert FrameAutoencoder.from_pretrained(dest).config.latents_std is not None

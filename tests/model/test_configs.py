@@ -10,7 +10,7 @@ from phydemo.model.dit import MODEL_PRESETS
 from phydemo.model.train_config import TrainConfig, resolve_model
 
 ROOT = Path(__file__).resolve().parents[2]
-SHIPPED = sorted(p.name for p in (ROOT / "checkpoints").iterdir() if (p / "train_config.yaml").is_file())
+SHIPPED = sorted(p.name for p in (ROOT / "checkpoints").iterdir() if (p / "model_index.json").is_file())
 
 
 def test_configs_are_the_shipped_checkpoints_their_bases_and_the_autoencoder():
@@ -35,6 +35,13 @@ def test_configs_override_only_what_differs_from_the_defaults(path):
     restated = [k for k, v in raw.items() if k != "name" and (resolve_model(v) if k == "model" else v) == defaults[k]]
     assert restated == [], f"{path.name} restates defaults: {restated}"
     assert raw["name"] == path.stem
+
+
+def test_the_autoencoder_config_reproduces_the_shipped_autoencoder():
+    from phydemo.model.train_autoencoder import AutoencoderConfig
+
+    recorded = yaml.safe_load((ROOT / "checkpoints/autoencoder/train_config.yaml").read_text())
+    assert asdict(AutoencoderConfig.from_yaml(ROOT / "configs/autoencoder.yaml")) == recorded
 
 
 def test_model_presets_and_overrides():
