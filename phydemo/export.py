@@ -68,6 +68,9 @@ def export_run(run_dir: str | Path, dest: str | Path) -> Path:
         too_big = [p for p in staging.rglob("*") if p.is_file() and p.stat().st_size >= MAX_FILE_BYTES]
         if too_big:
             raise CheckpointError(f"{too_big[0]}: {too_big[0].stat().st_size / 2**20:.1f} MB; shipped files stay under 10 MB")
+        staging.chmod(0o755)  # mkdtemp makes it private; a shipped folder is readable like the rest of the repository
+        for f in staging.rglob("*"):
+            f.chmod(0o755 if f.is_dir() else 0o644)
         old = dest.with_name(f".{dest.name}.old")
         if dest.exists():
             dest.rename(old)

@@ -129,7 +129,8 @@ inputs) are in `config.json` (`latents_mean`, `latents_std`).
 
 The paper's parser on decode(encode(ground truth)) at {size} px against the parser on the ground truth itself (the pixel
 parse floor): the error of a perfect latent model. `phydemo autoencoder-floor --checkpoint {name} --n {floor['n']} --save`
-(the fixed evaluation scenes, seed {floor['seed']}):
+(the fixed evaluation scenes, seed {floor['seed']}; a collision scene is scored only where a frame after the contact
+shows both balls wholly in view, as the paper's metric requires; "clean": every ball one blob of the right size):
 
 {format_autoencoder_floor(floor['floor'])}
 """

@@ -41,6 +41,7 @@ def test_export_makes_a_loadable_folder_with_its_log_and_a_hub_card(tiny_run, tm
     assert "Not measured yet" in card.text and "phydemo export runs/tiny checkpoints/tiny`" in card.text
     assert card.data.model_name == "phydemo-tiny" and "# tiny:" in card.text  # its own name, not the staging folder's
     assert not list(tmp_path.joinpath("checkpoints").glob(".*"))  # no staging folder left behind
+    assert dest.stat().st_mode & 0o777 == 0o755 and (dest / "model_index.json").stat().st_mode & 0o777 == 0o644
 
 
 def test_export_refuses_an_unfinished_run_and_keeps_the_old_folder(tiny_run, tmp_path):
