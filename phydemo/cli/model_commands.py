@@ -35,6 +35,10 @@ def train_command(args) -> int:
     except (TypeError, ValueError) as e:
         raise InputError("--set", " ".join(args.set), str(e)) from None
     print(train(cfg, evaluate=quick_eval))
+    import torch.distributed as dist
+
+    if dist.is_initialized():  # launched with several processes: leave the group cleanly
+        dist.destroy_process_group()
     return 0
 
 

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import time
 from collections.abc import Callable
@@ -210,7 +211,20 @@ def train(cfg: TrainConfig, evaluate: Callable[[PhyDiTPipeline, TrainConfig], di
                                 run_state(cfg, step, elapsed / 60))
         if out_of_time:
             break
+    accelerator.wait_for_everyone()  # the main process evaluates and saves last
+    # every process states a digest of the weights it ends with: with several processes they must agree
+    print(json.dumps({"rank": accelerator.process_index, "step": step,
+                      "weights_sha256": weights_digest(accelerator.unwrap_model(model))}), flush=True)
     return run_dir / "checkpoint"
+
+
+def weights_digest(model: torch.nn.Module) -> str:
+    """SHA-256 of the model's parameters (in state_dict order), to compare the weights of processes or runs."""
+    h = hashlib.sha256()
+    for name, tensor in model.state_dict().items():
+        h.update(name.encode())
+        h.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()
 
 
 def initial_weights(cfg: TrainConfig, evaluate=None) -> dict:
