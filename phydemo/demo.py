@@ -194,7 +194,7 @@ class Demo:
     def given_frames(self, name, speed, speed2, radius, radius2, color, shape) -> np.ndarray:
         """What the model is given (the first frames, upscaled), for the audience to guess from."""
         p = self.params(name, speed, speed2, radius, radius2, color, shape)
-        frames = render(simulate(p), self._pipe(name).transformer.config.sample_size)[:NUM_COND_FRAMES]
+        frames = render(simulate(p), self._pipe(name).frame_size)[:NUM_COND_FRAMES]
         return frame_strip(frames, every=1, size=128)
 
     def error_map(self, name) -> tuple[go.Figure, list[list], list[float], list[float]]:

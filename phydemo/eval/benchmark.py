@@ -23,7 +23,7 @@ def run_benchmark(checkpoint: str, steps: int = DEFAULT_STEPS, batch: int = 16, 
     pipe = load_pipeline(checkpoint)
     device = pipe.device.type
     pipe.set_progress_bar_config(disable=True)
-    res = pipe.transformer.config.sample_size
+    res = pipe.frame_size
     scenario = pipe.training_distribution.scenario
     cond = generate(scenario, "id_eval", batch, seed=0, resolution=res, workers=1, progress=False).frames[:, :3]
 

@@ -72,7 +72,7 @@ def _bins(keys: np.ndarray, values: np.ndarray, width: float):
 def evaluate_pipeline(pipe, scenario: str, n: int = 256, steps: int = DEFAULT_STEPS, levels=OOD_LEVELS, seed: int = EVAL_SEED,
                       batch_size: int = 16, progress: bool = True, data_kwargs: dict | None = None) -> dict:
     """Generate ``n`` ID videos and ``n`` per OOD level from fixed scenes and score them."""
-    res = pipe.transformer.config.sample_size
+    res = pipe.frame_size
     kw = dict(data_kwargs or {})
     out: dict = {"scenario": scenario, "n": n, "steps": steps, "resolution": res, "seed": seed}
     sets = [("id", None)] + [("ood", lvl) for lvl in levels]
@@ -93,7 +93,7 @@ def sample_scenes(pipe, scenario: str, n: int, steps: int = DEFAULT_STEPS, level
     """The fixed evaluation scenes for ``seed`` (ID, or OOD at ``level``) and the pipeline's rollouts of them, drawn
     from noise seeded with ``noise_seed`` (``seed`` when None, as ``evaluate`` does)."""
     split = "id_eval" if level is None else "ood_eval"
-    videos = datamod.generate(scenario, split, n, seed, pipe.transformer.config.sample_size, level=level,
+    videos = datamod.generate(scenario, split, n, seed, pipe.frame_size, level=level,
                               progress=progress, **(data_kwargs or {}))
     gen = pipe(videos.frames[:, :NUM_COND_FRAMES], num_inference_steps=steps, batch_size=batch_size,
                generator=torch.Generator().manual_seed(seed if noise_seed is None else noise_seed)).frames

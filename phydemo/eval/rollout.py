@@ -67,7 +67,7 @@ def run_rollouts(pipe, params_list: list[SceneParams], seed: int | list[int] = 0
     for p in params_list:
         if p.scenario != scenario:
             raise InputError("scenario", p.scenario, f"{scenario!r}: the scenario this checkpoint generates")
-    res = pipe.transformer.config.sample_size
+    res = pipe.frame_size
     trajs = [simulate(p) for p in params_list]
     gts = np.stack([render(t, res) for t in trajs])
     generator = [torch.Generator().manual_seed(int(s)) for s in seed] if isinstance(seed, (list, tuple)) \

@@ -1,8 +1,8 @@
 """Checkpoint folders: where the shipped ones live, the device to run on, and loading with clear errors.
 
 A folder is a saved ``PhyDiTPipeline``: ``model_index.json`` (which also holds the training distribution, so a request
-can be labelled in or out of distribution), ``transformer/`` (``config.json``, ``diffusion_pytorch_model.safetensors``)
-and ``scheduler/``. Weights load from safetensors only, never from pickle.
+can be labelled in or out of distribution), ``transformer/`` (``config.json``, ``diffusion_pytorch_model.safetensors``),
+``scheduler/`` and, for a latent model, ``vae/`` (the frozen ``FrameAutoencoder``). Weights load from safetensors only, never from pickle.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from diffusers import FlowMatchEulerDiscreteScheduler
 from safetensors import SafetensorError
 
 from phydemo.errors import CheckpointError
+from phydemo.model.autoencoder import FrameAutoencoder
 from phydemo.model.dit import VideoDiT
 from phydemo.model.pipeline import PhyDiTPipeline
 from phydemo.world.distribution import TrainingDistribution
@@ -25,6 +26,7 @@ CHECKPOINT_ROOT = Path(os.environ.get("PHYDEMO_CHECKPOINTS", Path(__file__).reso
 INDEX_FILE = "model_index.json"
 WEIGHTS_FILE = "transformer/diffusion_pytorch_model.safetensors"
 CONFIG_FILE = "transformer/config.json"
+VAE_FOLDER = "vae"
 
 
 def default_device() -> str:
@@ -92,5 +94,32 @@ def load_pipeline(folder: str | Path, device: str | torch.device | None = None,
         raise CheckpointError(f"{weights}: cannot be loaded into the model of {cfg_path} ({msg})") from None
     scheduler = FlowMatchEulerDiscreteScheduler.from_pretrained(folder, subfolder="scheduler") \
         if (folder / "scheduler").is_dir() else FlowMatchEulerDiscreteScheduler(shift=1.0)
-    pipe = PhyDiTPipeline(transformer=transformer.eval(), scheduler=scheduler, training_distribution=dist.to_dict())
+    vae = _load_vae(folder, transformer, dist)
+    try:
+        pipe = PhyDiTPipeline(transformer=transformer.eval(), scheduler=scheduler, vae=vae,
+                              training_distribution=dist.to_dict())
+    except ValueError as e:
+        raise CheckpointError(f"{cfg_path} and {folder / VAE_FOLDER / 'config.json'}: {e}") from None
     return pipe.to(device or default_device())
+
+
+def _load_vae(folder: Path, transformer: VideoDiT, dist: TrainingDistribution) -> FrameAutoencoder | None:
+    """The folder's ``vae/``: required where the transformer works on latents, of the distribution's resolution."""
+    vae_dir = folder / VAE_FOLDER
+    if not vae_dir.is_dir():
+        if transformer.config.in_channels != 3:
+            raise CheckpointError(f"{vae_dir}: missing (the transformer works on {transformer.config.in_channels}-channel "
+                                  "latents, so the folder needs the autoencoder that made them)")
+        return None
+    config = _read_json(vae_dir / "config.json")
+    if config.get("_class_name") != FrameAutoencoder.__name__:
+        raise CheckpointError(f"{vae_dir / 'config.json'}: describes {config.get('_class_name')!r}, not a "
+                              f"{FrameAutoencoder.__name__}")
+    if config.get("sample_size") != dist.resolution:
+        raise CheckpointError(f"{vae_dir / 'config.json'}: an autoencoder for {config.get('sample_size')} px frames, but "
+                              f"the model was trained at {dist.resolution} px ({folder / INDEX_FILE})")
+    try:
+        return FrameAutoencoder.from_pretrained(folder, subfolder=VAE_FOLDER, use_safetensors=True).eval()
+    except (SafetensorError, OSError, ValueError, RuntimeError, TypeError) as e:
+        msg = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise CheckpointError(f"{vae_dir}: cannot be loaded ({msg})") from None

@@ -11,6 +11,7 @@ import torch
 from diffusers import DiffusionPipeline, FlowMatchEulerDiscreteScheduler
 from diffusers.utils import BaseOutput
 
+from phydemo.model.autoencoder import FrameAutoencoder
 from phydemo.model.dit import VideoDiT
 from phydemo.protocol import DEFAULT_STEPS, MAX_STEPS, NUM_COND_FRAMES
 from phydemo.world.distribution import TrainingDistribution
@@ -45,17 +46,35 @@ class PhyDiTPipelineOutput(BaseOutput):
     frames: np.ndarray | torch.Tensor
 
 
-class PhyDiTPipeline(DiffusionPipeline):
-    """Generate the rest of a video from its first ``NUM_COND_FRAMES`` frames."""
+def check_latent_shape(transformer: VideoDiT, vae: FrameAutoencoder | None) -> None:
+    """The transformer must work on the autoencoder's latents (or on RGB pixels without one)."""
+    t = transformer.config
+    want = (vae.config.latent_channels, vae.latent_size) if vae is not None else (3, t.sample_size)
+    if (t.in_channels, t.sample_size) != want:
+        what = f"the vae's latents ({want[0]} x {want[1]} x {want[1]})" if vae is not None else "RGB frames (no vae)"
+        raise ValueError(f"the transformer works on {t.in_channels} x {t.sample_size} x {t.sample_size} inputs, "
+                         f"but this pipeline gives it {what}")
 
-    model_cpu_offload_seq = "transformer"
+
+class PhyDiTPipeline(DiffusionPipeline):
+    """Generate the rest of a video from its first ``NUM_COND_FRAMES`` frames: in pixel space, or, with a ``vae``, in
+    its latent space (the given frames encoded, the generated latents decoded), as diffusers' video pipelines do."""
+
+    model_cpu_offload_seq = "transformer->vae"
+    _optional_components = ["vae"]
 
     def __init__(self, transformer: VideoDiT, scheduler: FlowMatchEulerDiscreteScheduler,
-                 training_distribution: dict | None = None):
+                 vae: FrameAutoencoder | None = None, training_distribution: dict | None = None):
         super().__init__()
-        self.register_modules(transformer=transformer, scheduler=scheduler)
+        check_latent_shape(transformer, vae)
+        self.register_modules(transformer=transformer, scheduler=scheduler, vae=vae)
         # what the transformer saw in training: in model_index.json, so save_pretrained / from_pretrained keep it
         self.register_to_config(training_distribution=training_distribution)
+
+    @property
+    def frame_size(self) -> int:
+        """The side of the frames the pipeline takes and returns, in pixels."""
+        return self.vae.config.sample_size if self.vae is not None else self.transformer.config.sample_size
 
     @property
     def training_distribution(self) -> TrainingDistribution:
@@ -78,7 +97,7 @@ class PhyDiTPipeline(DiffusionPipeline):
         """
         cfg = self.transformer.config
         cond_frames = np.asarray(cond_frames)
-        expected = (cfg.sample_size, cfg.sample_size, cfg.in_channels)
+        expected = (self.frame_size, self.frame_size, 3)
         if cond_frames.ndim != 5 or cond_frames.shape[1] < NUM_COND_FRAMES or cond_frames.shape[2:] != expected:
             raise ValueError(f"cond_frames must have shape (B, >= {NUM_COND_FRAMES}, {', '.join(map(str, expected))}), "
                              f"got {cond_frames.shape}")
@@ -89,7 +108,8 @@ class PhyDiTPipeline(DiffusionPipeline):
         if isinstance(generator, list) and len(generator) != len(cond_frames):
             raise ValueError(f"got {len(generator)} generators for {len(cond_frames)} videos")
         device, dtype = self.transformer.device, self.transformer.dtype
-        given = to_model_space(cond_frames[:, :NUM_COND_FRAMES]).to(device, dtype)
+        given_pixels = to_model_space(cond_frames[:, :NUM_COND_FRAMES]).to(device)
+        given = (self.vae.encode_video(given_pixels.to(self.vae.dtype)) if self.vae is not None else given_pixels).to(dtype)
         n = given.shape[0]
         shape = (cfg.in_channels, cfg.num_frames, cfg.sample_size, cfg.sample_size)
         # noise is drawn before chunking, so results do not depend on ``batch_size``
@@ -116,5 +136,9 @@ class PhyDiTPipeline(DiffusionPipeline):
                 x[:, :, :NUM_COND_FRAMES] = cond[:, :, :NUM_COND_FRAMES]
                 outputs.append(x)
         video = torch.cat(outputs)
+        if self.vae is not None:
+            video = torch.cat([self.vae.decode_video(video[i:i + batch_size].to(self.vae.dtype))
+                               for i in range(0, n, batch_size)])
+            video[:, :, :NUM_COND_FRAMES] = given_pixels.to(video.dtype)  # the given frames come back exactly
         frames = video if output_type == "pt" else from_model_space(video)
         return PhyDiTPipelineOutput(frames=frames) if return_dict else (frames,)
