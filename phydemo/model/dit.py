@@ -28,6 +28,8 @@ from diffusers.models.modeling_utils import ModelMixin
 MODEL_PRESETS = {
     # the shipped 32 px models: 4x8x8 patches (128 tokens), width 192, depth 8, 3 heads; 4.4 M parameters
     "pixel-32": {"patch_size": 8, "patch_size_t": 4, "hidden_size": 192, "depth": 8, "num_heads": 3},
+    # on the 16x16x4 latents of the 128 px autoencoder: 4x4x4 patches, the same 128 tokens
+    "latent-128": {"patch_size": 4, "patch_size_t": 4, "hidden_size": 192, "depth": 8, "num_heads": 3},
     # the same token grid at 64 px (16x16 patches), the collision-64 experiment (docs/experiments.md)
     "pixel-64": {"patch_size": 16, "patch_size_t": 4, "hidden_size": 192, "depth": 8, "num_heads": 3},
 }

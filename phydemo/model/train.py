@@ -24,6 +24,13 @@ from diffusers.training_utils import EMAModel
 
 from phydemo.model.checkpoint import load_pipeline
 from phydemo.model.dit import VideoDiT
+from phydemo.model.latents import (
+    autoencoder_digest,
+    background_latent,
+    latent_ball_mask,
+    load_autoencoder,
+    load_or_build_latents,
+)
 from phydemo.model.pipeline import PhyDiTPipeline, condition_inputs, to_model_space
 from phydemo.model.train_config import TrainConfig
 from phydemo.protocol import NUM_COND_FRAMES, NUM_FRAMES
@@ -36,6 +43,29 @@ def dataset_path(cfg: TrainConfig) -> Path:
     return Path(cfg.data_dir) / f"{cfg.scenario}-train-n{cfg.train_size}-r{cfg.resolution}-s{cfg.data_seed}{tag}.npz"
 
 
+def training_inputs(cfg: TrainConfig) -> tuple[np.ndarray, Callable[[np.ndarray], torch.Tensor]]:
+    """The training set as the model sees it, and how a batch of it becomes a tensor: uint8 frames (N, T, H, W, 3)
+    converted on the fly, or, for a latent model, the cached fp16 latents (N, C, T, h, w)."""
+    if not cfg.autoencoder:
+        return load_or_build_training_set(cfg).frames, to_model_space
+    vae = load_autoencoder(cfg.autoencoder)
+    path = dataset_path(cfg).with_suffix("").with_name(
+        dataset_path(cfg).stem + f"-latents-{autoencoder_digest(cfg.autoencoder)}.npy")
+    latents = load_or_build_latents(path, vae, cfg.scenario, cfg.train_size, cfg.data_seed, **cfg.data_kwargs)
+    return latents, lambda batch: torch.from_numpy(np.asarray(batch, dtype=np.float32))
+
+
+def new_model(cfg: TrainConfig) -> VideoDiT:
+    """The untrained DiT of ``cfg``: on pixels at ``resolution``, or on the latents of ``cfg.autoencoder``."""
+    if not cfg.autoencoder:
+        return VideoDiT(num_frames=NUM_FRAMES, sample_size=cfg.resolution, **cfg.model)
+    vae = load_autoencoder(cfg.autoencoder)
+    if vae.config.sample_size != cfg.resolution:
+        raise ValueError(f"resolution={cfg.resolution}, but {cfg.autoencoder} encodes {vae.config.sample_size} px frames")
+    return VideoDiT(num_frames=NUM_FRAMES, sample_size=vae.latent_size, in_channels=vae.config.latent_channels,
+                    **cfg.model)
+
+
 def load_or_build_training_set(cfg: TrainConfig) -> datamod.VideoSet:
     path = dataset_path(cfg)
     if path.exists():
@@ -46,7 +76,8 @@ def load_or_build_training_set(cfg: TrainConfig) -> datamod.VideoSet:
 
 
 def flow_matching_loss(model: VideoDiT, x0: torch.Tensor, generator: torch.Generator,
-                       high_noise_fraction: float = 0.0, ball_weight: float = 0.0, ball_dilate: int = 0) -> torch.Tensor:
+                       high_noise_fraction: float = 0.0, ball_weight: float = 0.0, ball_dilate: int = 0,
+                       background: torch.Tensor | None = None) -> torch.Tensor:
     """Rectified-flow loss on the frames to generate: x_t = (1 - t) x0 + t eps; the target is the
     clean video for x-prediction models and the velocity eps - x0 for flow-prediction ones.
 
@@ -73,7 +104,9 @@ def flow_matching_loss(model: VideoDiT, x0: torch.Tensor, generator: torch.Gener
     err = ((pred.float() - target) ** 2)[:, :, NUM_COND_FRAMES:]
     if not ball_weight:
         return err.mean()
-    ball = (x0[:, :, NUM_COND_FRAMES:] < 0.99).any(dim=1, keepdim=True).float()
+    future = x0[:, :, NUM_COND_FRAMES:]
+    # pixels: not white; latents (``background`` given): cells that differ from an empty frame's latent
+    ball = (future < 0.99).any(dim=1, keepdim=True).float() if background is None else latent_ball_mask(future, background)
     if ball_dilate:
         k = 2 * ball_dilate + 1
         ball = F.max_pool3d(ball, (1, k, k), stride=1, padding=(0, ball_dilate, ball_dilate))
@@ -128,7 +161,8 @@ def run_state(cfg: TrainConfig, step: int, elapsed_min: float) -> dict:
 def pipeline_for(model: VideoDiT, cfg: TrainConfig) -> PhyDiTPipeline:
     """The sampling pipeline of a model trained with ``cfg`` (its scheduler and training distribution)."""
     dist = TrainingDistribution.from_data(cfg.scenario, cfg.data_kwargs, cfg.train_size, cfg.resolution)
-    return PhyDiTPipeline(transformer=model, scheduler=make_scheduler(), training_distribution=dist.to_dict())
+    vae = load_autoencoder(cfg.autoencoder) if cfg.autoencoder else None
+    return PhyDiTPipeline(transformer=model, scheduler=make_scheduler(), vae=vae, training_distribution=dist.to_dict())
 
 
 def train(cfg: TrainConfig, evaluate: Callable[[PhyDiTPipeline, TrainConfig], dict] | None = None) -> Path:
@@ -140,7 +174,7 @@ def train(cfg: TrainConfig, evaluate: Callable[[PhyDiTPipeline, TrainConfig], di
     run_dir = cfg.run_dir
     run_dir.mkdir(parents=True, exist_ok=True)
     log_path = run_dir / "log.jsonl"
-    model = VideoDiT(num_frames=NUM_FRAMES, sample_size=cfg.resolution, **cfg.model)
+    model = new_model(cfg)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=0.0, betas=(0.9, 0.99))
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor(s, cfg))
     state_path = run_dir / "state.pt"
@@ -163,18 +197,19 @@ def train(cfg: TrainConfig, evaluate: Callable[[PhyDiTPipeline, TrainConfig], di
             save_checkpoint(run_dir / "checkpoint", exported_model(model, ema, cfg, step), cfg,
                             run_state(cfg, step, elapsed_before / 60))
         return run_dir / "checkpoint"
-    frames = load_or_build_training_set(cfg).frames  # uint8 (N, T, H, W, 3); batches are converted on the fly
+    data, to_tensor = training_inputs(cfg)
+    background = background_latent(load_autoencoder(cfg.autoencoder)) if cfg.autoencoder else None
     model, opt, sched = accelerator.prepare(model, opt, sched)
     ema.to(accelerator.device)
     rng = np.random.default_rng([cfg.seed, step, accelerator.process_index])
     gen = torch.Generator().manual_seed(cfg.seed * 1000003 + step * 7919 + accelerator.process_index)
     t_start, t_log, losses = time.time(), time.time(), []
     while step < cfg.max_steps:
-        idx = np.sort(rng.choice(len(frames), cfg.batch_size, replace=False))
-        x0 = to_model_space(frames[idx]).to(accelerator.device)
+        idx = np.sort(rng.choice(len(data), cfg.batch_size, replace=False))
+        x0 = to_tensor(data[idx]).to(accelerator.device)
         with accelerator.autocast():
             p_high = cfg.high_noise_fraction if step >= cfg.high_noise_from_step else 0.0
-            loss = flow_matching_loss(model, x0, gen, p_high, cfg.ball_loss_weight, cfg.ball_loss_dilate)
+            loss = flow_matching_loss(model, x0, gen, p_high, cfg.ball_loss_weight, cfg.ball_loss_dilate, background)
         accelerator.backward(loss)
         if cfg.grad_clip:
             accelerator.clip_grad_norm_(model.parameters(), cfg.grad_clip)
@@ -230,7 +265,7 @@ def weights_digest(model: torch.nn.Module) -> str:
 def initial_weights(cfg: TrainConfig, evaluate=None) -> dict:
     """The final weights of the run of ``cfg.init_from`` (fp32), training that run first if it has not finished."""
     base = TrainConfig.from_yaml(cfg.init_from)
-    if base.model != cfg.model or base.resolution != cfg.resolution:
+    if base.model != cfg.model or base.resolution != cfg.resolution or base.autoencoder != cfg.autoencoder:
         raise ValueError(f"init_from={cfg.init_from}: its model {base.model} at {base.resolution} px differs from "
                          f"this config's {cfg.model} at {cfg.resolution} px")
     folder = base.run_dir / "checkpoint"

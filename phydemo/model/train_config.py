@@ -22,6 +22,7 @@ class TrainConfig:
     resolution: int = 32
     data_seed: int = 0
     data_kwargs: dict = field(default_factory=dict)  # extra sample_params arguments (lab presets)
+    autoencoder: str = ""  # a FrameAutoencoder folder: train in its latent space (resolution = its frame size)
     model: dict | str = "pixel-32"  # a preset name, or {preset: name, **VideoDiT overrides}; resolved to a dict
     batch_size: int = 32
     lr: float = 3e-4

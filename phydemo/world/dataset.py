@@ -102,6 +102,14 @@ def generate(scenario: str, split: str, n: int, seed: int, resolution: int, leve
     return VideoSet(frames, positions, velocities, params)
 
 
+def generate_chunks(scenario: str, split: str, n: int, seed: int, resolution: int, level: str | None = None,
+                    chunk: int = CHUNK, **kwargs):
+    """The videos of ``generate`` chunk by chunk (the same chunks and seeds), for sets too large to hold at once."""
+    for i, s in enumerate(_chunk_seeds(split, n, seed, level, chunk)):
+        params, frames, pos, vel = _sample_chunk((scenario, split, level, s, min(chunk, n - i * chunk), resolution, kwargs))
+        yield VideoSet(frames, pos, vel, [params_from_dict(d) for d in params])
+
+
 def save(videos: VideoSet, path: str | Path) -> Path:
     """Write atomically: a partial file is never left at ``path``."""
     with atomic_path(path, ".npz") as tmp:

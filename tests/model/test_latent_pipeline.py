@@ -80,3 +80,35 @@ def test_a_pixel_transformer_refuses_a_vae(vae):
     with pytest.raises(ValueError, match="works on 3 x 16 x 16 inputs, but this pipeline gives it the vae's latents"):
         PhyDiTPipeline(transformer=VideoDiT(sample_size=16, patch_size=8, hidden_size=32, depth=1, num_heads=2),
                        scheduler=make_scheduler(), vae=vae)
+
+
+def test_the_ball_mask_of_latents_finds_the_ball(vae):
+    from phydemo.model.latents import background_latent, encode_videos, latent_ball_mask
+
+    videos = generate("uniform", "id_eval", 1, 0, 128, workers=1, progress=False)
+    latents = torch.from_numpy(encode_videos(vae, videos.frames).astype(np.float32))
+    mask = latent_ball_mask(latents, background_latent(vae))[0, 0]  # (T, 16, 16)
+    ball_cells = mask.sum(dim=(1, 2))
+    assert (ball_cells >= 1).all() and (ball_cells <= 80).all()  # a ball and its neighbourhood, not the frame
+    x, y = videos.positions[0, 5, 0]
+    assert mask[5, int((10 - y) / 10 * 16), int(x / 10 * 16)] == 1  # the cell under the ball's centre
+
+
+def test_a_latent_training_run_caches_latents_and_ships_its_vae(tmp_path):
+    from phydemo.eval.evaluate import quick_eval
+    from phydemo.model.train import train
+    from phydemo.model.train_config import TrainConfig
+
+    cfg = TrainConfig(name="latent", autoencoder=str(ROOT / "checkpoints/autoencoder"), resolution=128, train_size=8,
+                      batch_size=4, warmup_steps=1, max_steps=2, model={**{k: v for k, v in LATENT.items()
+                                                                           if k not in ("num_frames", "sample_size",
+                                                                                        "in_channels")}},
+                      ball_loss_weight=9, ball_loss_dilate=1, log_every=1, ckpt_every=2, eval_every=100, eval_n=2,
+                      eval_steps=1, output_dir=str(tmp_path / "runs"), data_dir=str(tmp_path / "data"))
+    folder = train(cfg, evaluate=quick_eval)
+    cache = list((tmp_path / "data").glob("*-latents-*.npy"))
+    assert len(cache) == 1 and np.load(cache[0], mmap_mode="r").shape == (8, 4, 32, 16, 16)
+    pipe = load_pipeline(folder, device="cpu")
+    assert pipe.vae is not None and pipe.frame_size == 128 and pipe.transformer.config.in_channels == 4
+    log = [json.loads(line) for line in (tmp_path / "runs/latent/log.jsonl").read_text().splitlines()]
+    assert "id_error" in log[-1]  # evaluated through the pipeline: decoded to 128 px and parsed
