@@ -25,6 +25,7 @@ demo_models = Demo()
 NAMES = demo_models.names
 DEFAULT = "uniform" if "uniform" in NAMES else NAMES[0]
 SCENE_NAMES = [n for n in NAMES if not n.startswith("lab-")] or NAMES
+MAPPED = [n for n in NAMES if demo_models.maps.get(n)] or NAMES[:1]
 CSS = """
 #rollout-video, #lab-grid, #frame-strip {min-height: 120px}
 #sweep-plot {min-height: 420px}
@@ -137,7 +138,7 @@ def sampling_controls():
     with gr.Row():
         seed = Number(0, precision=0, label="seed", minimum=0)
         steps = Slider(1, MAX_STEPS, value=DEFAULT_STEPS, step=1, label="sampling steps",
-                          info=f"{DEFAULT_STEPS}: measured best")
+                       info=f"{DEFAULT_STEPS}: measured best")
     return seed, steps
 
 
@@ -189,7 +190,6 @@ with gr.Blocks(title="phydemo: has a video model learned physics?", delete_cache
             gr.Markdown("Where does the law hold? The velocity error over a grid of speeds and radii, inside the training "
                         "box (white) and around it, measured beforehand (`phydemo evaluate --error-map`). Pick a cell in the "
                         "table to load that ball into the Rollout tab and run it.")
-            MAPPED = [n for n in NAMES if demo_models.maps.get(n)] or NAMES[:1]
             m_ckpt = Dropdown(MAPPED, value=DEFAULT if DEFAULT in MAPPED else MAPPED[0], label="checkpoint")
             m_plot = gr.Plot(label="error map", elem_id="map-plot")
             m_table = gr.Dataframe(interactive=False, label="error per cell (rows: radius, columns: speed); pick one",

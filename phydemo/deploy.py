@@ -14,6 +14,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 import yaml
+from huggingface_hub import HfApi
 
 from phydemo.errors import DeployError, InputError
 from phydemo.report import LICENSE
@@ -50,8 +51,6 @@ def deploy(space: str, token: str | None = None, private: bool = False, endpoint
     """Create the Space if needed and upload the staged files in one commit; returns the Space's address."""
     if not re.fullmatch(r"[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*", space or ""):
         raise InputError("space", space, "<user>/<name>, e.g. alice/phydemo")
-    from huggingface_hub import HfApi
-
     api = HfApi(endpoint=endpoint, token=token)
     with tempfile.TemporaryDirectory() as tmp:
         stage_space(Path(tmp))
