@@ -1,0 +1,49 @@
+"""A fast quality guard on the shipped weights: each scenario checkpoint's ID error on the first 16 reported scenes
+stays within 2x of its card, each lab checkpoint keeps the given colour as its card says; untrained weights of the
+same architecture fail the guard (so the suite cannot pass on random weights)."""
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from phydemo.eval.evaluate import evaluate_pipeline
+from phydemo.eval.lab import run_experiment
+from phydemo.model.checkpoint import load_pipeline
+from phydemo.model.dit import VideoDiT
+
+ROOT = Path(__file__).resolve().parents[2]
+SCENARIOS = sorted(p.name for p in (ROOT / "checkpoints").iterdir() if (p / "eval.json").is_file())
+LABS = sorted(p.name for p in (ROOT / "checkpoints").iterdir() if (p / "experiment.json").is_file()
+              and not p.name.startswith("lab-case"))
+N = 16
+
+
+def id_error(pipe) -> float:
+    pipe.set_progress_bar_config(disable=True)
+    return evaluate_pipeline(pipe, pipe.training_distribution.scenario, n=N, levels=(), progress=False)["id"]["error"]
+
+
+def untrained(pipe):
+    torch.manual_seed(0)
+    config = {k: v for k, v in pipe.transformer.config.items() if not k.startswith("_")}
+    pipe.transformer.load_state_dict(VideoDiT(**config).state_dict())
+    return pipe
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_shipped_weights_keep_their_measured_id_error(name):
+    card = json.loads((ROOT / "checkpoints" / name / "eval.json").read_text())["id"]["error"]
+    assert id_error(load_pipeline(name)) <= 2 * card
+    assert id_error(untrained(load_pipeline(name))) > 2 * card  # the guard tells trained from random weights
+
+
+@pytest.mark.parametrize("name", LABS)
+def test_shipped_lab_weights_keep_the_given_colour(name):
+    card = json.loads((ROOT / "checkpoints" / name / "experiment.json").read_text())["color_kept"]["percent"]
+    experiment = name.removeprefix("lab-")
+    summary, _, _ = run_experiment(experiment, load_pipeline(name), n=N, seed=0, steps=2)
+    assert summary["color_kept"]["percent"] >= card - 25
+    random, _, _ = run_experiment(experiment, untrained(load_pipeline(name)), n=N, seed=0, steps=2)
+    assert random["color_kept"]["percent"] < card - 25
