@@ -213,15 +213,17 @@ class Demo:
         return f"{base.split('?')[0]}?{urlencode(query)}"
 
     def from_query(self, query: dict) -> dict:
-        """The controls a permalink sets, validated; an invalid link raises InputError naming the field."""
-        name = query.get("checkpoint", "uniform")
-        values = {"checkpoint": name, "color": query.get("color", "red"), "shape": query.get("shape", "circle")}
-        for key, default in (("speed", 2.5), ("speed2", None), ("radius", 1.0), ("radius2", None)):
-            values[key] = check_number(key, query.get(key, default if default is not None else values[key[:-1]]))
-        values["seed"] = check_int("seed", query.get("seed", 0), 0, MAX_SEED)
-        values["steps"] = check_int("steps", query.get("steps", DEFAULT_STEPS), 1, MAX_STEPS)
-        self.params(name, values["speed"], values["speed2"], values["radius"], values["radius2"], values["color"],
-                    values["shape"])
+        """The controls a permalink sets, validated; an invalid link raises InputError naming the field. Ball 2 of a
+        collision takes ball 1's speed and radius where the link does not give its own."""
+        speed, radius = check_number("speed", query.get("speed", 2.5)), check_number("radius", query.get("radius", 1.0))
+        values = {"checkpoint": query.get("checkpoint", "uniform"), "speed": speed,
+                  "speed2": check_number("speed2", query.get("speed2", speed)), "radius": radius,
+                  "radius2": check_number("radius2", query.get("radius2", radius)),
+                  "color": query.get("color", "red"), "shape": query.get("shape", "circle"),
+                  "seed": check_int("seed", query.get("seed", 0), 0, MAX_SEED),
+                  "steps": check_int("steps", query.get("steps", DEFAULT_STEPS), 1, MAX_STEPS)}
+        self.params(values["checkpoint"], values["speed"], values["speed2"], values["radius"], values["radius2"],
+                    values["color"], values["shape"])
         return values
 
     def sweep(self, name, speed_min, speed_max, count, radius, color, shape, seed, steps, progress=None) -> go.Figure:
