@@ -174,7 +174,8 @@ def register(sub) -> None:
     p.set_defaults(func=compare_command)
 
     p = sub.add_parser("experiment", help="mechanism lab: run a section-5 experiment and print its tally")
-    p.add_argument("name", help="case-set1, case-set2, color-shape or color-size")
+    p.add_argument("name", help="case-set1, case-set2, or an attribute pair: color-shape, color-size, color-velocity, "
+                                "size-velocity, size-shape, velocity-shape")
     p.add_argument("--checkpoint", default=None, help="default: the shipped lab-<name>")
     p.add_argument("--n", type=int, default=64)
     p.add_argument("--seed", type=int, default=0)

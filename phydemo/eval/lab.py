@@ -18,7 +18,8 @@ from phydemo.protocol import DEFAULT_STEPS, FRAME_DT, NUM_COND_FRAMES, WORLD_SIZ
 from phydemo.world.sampling import describe_combination
 from phydemo.world.scenes import SceneParams, UniformParams
 
-SIZE_SPLIT = 1.05  # colour/size experiment: radii below are "small", above "large"
+SIZE_SPLIT = 1.05  # radii below are "small", above "large" (the size pairs' training cases meet here)
+SPEED_SPLIT = 2.5  # speeds below are "slow", above "fast" (the velocity pairs' training cases meet here)
 SHAPE_MIN_IOU = 0.75  # a frame's object reads as a shape only if it fits a disk or square this well
 
 
@@ -30,6 +31,7 @@ class Experiment:
     tests: tuple[dict, ...]  # test combinations: color, shape, speed_range, radius_range, directions
     paper: str  # what the paper found
     outcomes: tuple[str, ...] = field(default=())
+    attributes: tuple[str, str] = ()  # attribute priority: the pair read off the generated object
 
     def test_scenes(self, n: int, seed: int = 0) -> list[SceneParams]:
         """``n`` test scenes, spread evenly over the test combinations."""
@@ -44,6 +46,32 @@ class Experiment:
             scenes.append(UniformParams(float(v), float(r), float(x), float(y), t.get("color", "red"),
                                         t.get("shape", "circle")).validate())
         return scenes
+
+
+KEYS = {"colour": "color", "shape": "shape", "size": "radius_range", "velocity": "speed_range"}
+NAMES = {"colour": "color", "shape": "shape", "size": "size", "velocity": "velocity"}
+
+
+def _swapped(a: dict, b: dict, attribute: str) -> dict:
+    """Training case ``a`` with its ``attribute`` taken from case ``b``: a combination never seen in training."""
+    key = KEYS[attribute]
+    out = {**a, key: b[key]}
+    return {k: tuple(v[0]) if k.endswith("_range") else v for k, v in out.items()}
+
+
+def attribute_pair(first: str, second: str, seen: str, a: dict, b: dict, paper: str) -> Experiment:
+    """An attribute-priority preset: trained on cases ``a`` and ``b``; tested on ``a`` with ``b``'s ``second``
+    attribute and ``b`` with ``a``'s."""
+    return Experiment(f"{NAMES[first]}-{NAMES[second]}", f"Attribute priority, {first} vs {second}: trained on {seen}",
+                      {"combos": [a, b]}, (_swapped(a, b, second), _swapped(b, a, second)), paper,
+                      (f"kept {first}", f"kept {second}", "kept both", "kept neither", *_unclear((first, second))),
+                      (first, second))
+
+
+def _unclear(attributes) -> list[str]:
+    """The ``<attribute> unclear`` outcomes a pair can have (``read_attributes`` names the first unreadable one)."""
+    template = [a for a in attributes if a in ("shape", "size")][:1]  # shape and size are unreadable together
+    return [f"{a} unclear" for a in attributes if a in template or a == "velocity"]
 
 
 EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in [
@@ -61,20 +89,22 @@ EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in [
         "Set-2 sometimes reverses the direction: the model imitates the nearest training case.",
         ("follows the law", "pulled into the training range", "direction flipped", "other"),
     ),
-    Experiment(
-        "color-shape", "Attribute priority, colour vs shape: trained on red circles and blue squares",
-        {"combos": [{"color": "red", "shape": "circle"}, {"color": "blue", "shape": "square"}]},
-        ({"color": "red", "shape": "square"}, {"color": "blue", "shape": "circle"}),
-        "Colour > shape: a red square turns into a red ball.",
-        ("kept colour", "kept shape", "kept both", "kept neither", "shape unclear"),
-    ),
-    Experiment(
-        "color-size", "Attribute priority, colour vs size: trained on small red and large blue balls",
-        {"combos": [{"color": "red", "radius_range": [[0.7, 1.05]]}, {"color": "blue", "radius_range": [[1.05, 1.4]]}]},
-        ({"color": "red", "radius_range": (1.05, 1.4)}, {"color": "blue", "radius_range": (0.7, 1.05)}),
-        "Colour > size: the generated ball keeps its colour and takes the size of its colour's training case.",
-        ("kept colour", "kept size", "kept both", "kept neither", "size unclear"),
-    ),
+    *[attribute_pair(*pair) for pair in (
+        ("colour", "shape", "red circles and blue squares", {"color": "red", "shape": "circle"},
+         {"color": "blue", "shape": "square"}, "Colour > shape: a red square turns into a red ball."),
+        ("colour", "size", "small red and large blue balls", {"color": "red", "radius_range": [[0.7, 1.05]]},
+         {"color": "blue", "radius_range": [[1.05, 1.4]]},
+         "Colour > size: the generated ball keeps its colour and takes the size of its colour's training case."),
+        ("colour", "velocity", "slow red and fast blue balls", {"color": "red", "speed_range": [[1.0, 2.5]]},
+         {"color": "blue", "speed_range": [[2.5, 4.0]]}, "Colour > velocity."),
+        ("size", "velocity", "slow small and fast large balls",
+         {"radius_range": [[0.7, 1.05]], "speed_range": [[1.0, 2.5]]},
+         {"radius_range": [[1.05, 1.4]], "speed_range": [[2.5, 4.0]]}, "Size > velocity."),
+        ("size", "shape", "small circles and large squares", {"shape": "circle", "radius_range": [[0.7, 1.05]]},
+         {"shape": "square", "radius_range": [[1.05, 1.4]]}, "Size > shape."),
+        ("velocity", "shape", "slow circles and fast squares", {"shape": "circle", "speed_range": [[1.0, 2.5]]},
+         {"shape": "square", "speed_range": [[2.5, 4.0]]}, "Velocity > shape."),
+    )],
 ]}
 PAPER_ORDER = "colour > size > velocity > shape"
 
@@ -128,6 +158,24 @@ def mean_velocity(frames: np.ndarray, color: str) -> float:
     return float(np.nanmean(v)) if np.isfinite(v).any() else float("nan")
 
 
+def object_speed(frames: np.ndarray, color: str) -> float:
+    """The object's speed, the mean over consecutive frames where it is found and does not touch the border (a ball
+    cut by the border parses off-centre), in world units / s; NaN where no such pair of frames exists. (A mean, not a
+    median: the centroid of a square's mask moves in whole-pixel steps.)"""
+    masks = color_mask(frames, color)
+    inside = masks.any(axis=(1, 2)) & ~(masks[:, 0].any(1) | masks[:, -1].any(1) | masks[:, :, 0].any(1)
+                                        | masks[:, :, -1].any(1))
+    x = parse(frames, color).positions[:, 0]
+    ok = inside[1:] & inside[:-1]
+    return float(np.mean(np.abs(np.diff(x)[ok]))) / FRAME_DT if ok.any() else float("nan")
+
+
+def object_size(frames: np.ndarray, color: str, shape: str) -> float:
+    """The object's size as the world defines it: a circle's radius, a square's half side (from the mask's area)."""
+    r = object_radius(frames, color)
+    return r * np.sqrt(np.pi) / 2 if shape == "square" else r
+
+
 def tally_case(generated: np.ndarray, params: UniformParams, train_speed=(2.5, 4.0), tol: float = 0.25) -> str:
     """Case matching outcome of one generated video (only the generated frames are read)."""
     frames = generated[NUM_COND_FRAMES:]
@@ -144,24 +192,46 @@ def tally_case(generated: np.ndarray, params: UniformParams, train_speed=(2.5, 4
     return "other"
 
 
-def tally_attributes(generated: np.ndarray, params: UniformParams, attribute: str) -> str:
-    """Which of (colour, ``attribute``) the generated object kept; attribute is shape or size. Shape and size are
-    read only where the object fits a disk or a square (``object_shape``); otherwise ``<attribute> unclear``."""
-    frames = generated[NUM_COND_FRAMES:]
+def read_attributes(frames: np.ndarray, params: UniformParams, attributes) -> dict[str, bool] | str:
+    """For each attribute of the pair, whether the generated object kept the asked value; or the outcome when it cannot
+    be read: ``kept neither`` (no object of a known colour), ``<attribute> unclear`` (shape and size are read only
+    where the object fits a disk or a square, ``object_shape``; velocity only where the object moves in view)."""
     color = dominant_color(frames)
     if color is None:
         return "kept neither"
-    kept_color = color == params.color
-    shape = object_shape(frames, color)
-    if shape is None:  # a smeared or broken object has no readable shape or size
-        return f"{attribute} unclear"
-    if attribute == "shape":
-        kept_other = shape == params.shape
-    else:
-        big = object_radius(frames, color) > SIZE_SPLIT
-        kept_other = big == (params.radius > SIZE_SPLIT)
-    return {(True, False): "kept colour", (False, True): f"kept {attribute}", (True, True): "kept both",
-            (False, False): "kept neither"}[(kept_color, kept_other)]
+    shape = object_shape(frames, color) if {"shape", "size"} & set(attributes) else None
+    kept = {}
+    for attribute in attributes:
+        if attribute == "colour":
+            kept[attribute] = color == params.color
+        elif attribute in ("shape", "size"):
+            if shape is None:  # a smeared or broken object has no readable shape or size
+                return f"{attribute} unclear"
+            # where shape is one of the pair, a square's size is its half side; otherwise every object is a ball
+            size = object_size(frames, color, shape) if "shape" in attributes else object_radius(frames, color)
+            kept[attribute] = shape == params.shape if attribute == "shape" else \
+                (size > SIZE_SPLIT) == (params.radius > SIZE_SPLIT)
+        else:
+            v = object_speed(frames, color)
+            if not np.isfinite(v):
+                return "velocity unclear"
+            kept[attribute] = (v > SPEED_SPLIT) == (params.speed > SPEED_SPLIT)
+    return kept
+
+
+def tally_pair(generated: np.ndarray, params: UniformParams, attributes: tuple[str, str]) -> str:
+    """Which of the two attributes the generated object kept (only the generated frames are read)."""
+    kept = read_attributes(generated[NUM_COND_FRAMES:], params, attributes)
+    if isinstance(kept, str):
+        return kept
+    first, second = attributes
+    return {(True, False): f"kept {first}", (False, True): f"kept {second}", (True, True): "kept both",
+            (False, False): "kept neither"}[(kept[first], kept[second])]
+
+
+def tally_attributes(generated: np.ndarray, params: UniformParams, attribute: str) -> str:
+    """Which of (colour, ``attribute``) the generated object kept."""
+    return tally_pair(generated, params, ("colour", attribute))
 
 
 def tally(experiment: Experiment, generated: np.ndarray, params: UniformParams) -> str:
@@ -169,7 +239,7 @@ def tally(experiment: Experiment, generated: np.ndarray, params: UniformParams) 
         lo = experiment.data_kwargs["speed_range"][0][0]
         hi = experiment.data_kwargs["speed_range"][0][1]
         return tally_case(generated, params, (lo, hi))
-    return tally_attributes(generated, params, "shape" if experiment.name == "color-shape" else "size")
+    return tally_pair(generated, params, experiment.attributes)
 
 
 def rollout_caption(experiment: Experiment, generated: np.ndarray, params: UniformParams, outcome: str | None = None) -> str:
@@ -179,8 +249,9 @@ def rollout_caption(experiment: Experiment, generated: np.ndarray, params: Unifo
     if experiment.name.startswith("case"):
         v = mean_velocity(generated[NUM_COND_FRAMES:], params.color)
         return f"v {params.direction * params.speed:.2f} -> {v:.2f}: {outcome}"
-    asked = params.shape if experiment.name == "color-shape" else f"r {params.radius:.2f}"
-    return f"{params.color} {asked}: {outcome}"
+    asked = {"shape": params.shape, "size": f"r {params.radius:.2f}", "velocity": f"v {params.speed:.2f}"}
+    parts = [params.color] + [asked[a] for a in experiment.attributes if a != "colour"]
+    return f"{' '.join(parts)}: {outcome}"
 
 
 def summarize(experiment: Experiment, outcomes: list[str], tests: list[str] | None = None,
@@ -224,6 +295,6 @@ def run_experiment(name: str, pipe, n: int = 64, seed: int = 0, steps: int = DEF
                       for r in rollouts]
     outcomes = [tally(exp, r.generated, r.params) for r in rollouts]
     color_kept = None
-    if not name.startswith("case"):
+    if "colour" in exp.attributes:
         color_kept = [dominant_color(r.generated[NUM_COND_FRAMES:]) == r.params.color for r in rollouts]
     return summarize(exp, outcomes, tests, velocities, color_kept), rollouts, outcomes
