@@ -1,7 +1,7 @@
-"""Typed scene parameters, their validation, and seeded ID / OOD sampling.
+"""Typed scene parameters and their validation (the sampling of scenes is in ``sampling.py``).
 
-Ranges follow ``../shared/PHYWORLD.md`` (the PhyWorld code's ranges). A scene is one of three
-scenarios; each is described by a small frozen dataclass that knows its balls' initial state.
+A scene is one of three scenarios of the PhyWorld protocol (docs/protocol.md); each is described by a small frozen
+dataclass that knows its balls' initial state and refuses values outside what the app accepts.
 """
 
 from __future__ import annotations
