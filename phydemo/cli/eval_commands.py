@@ -48,7 +48,8 @@ def evaluate_command(args) -> int:
         return 0
     res = evaluate_pipeline(pipe, pipe.training_distribution.scenario, n=args.n, steps=args.steps, levels=levels,
                             seed=args.seed, batch_size=args.batch_size, progress=not args.json)
-    res["checkpoint"] = folder.name  # a name, not a machine path
+    # a name, not a machine path (a training run's folder is named by its run: uniform-latent-probe/checkpoint)
+    res["checkpoint"] = folder.name if folder.name != "checkpoint" else f"{folder.parent.name}/{folder.name}"
     if args.card:
         with atomic_path(folder / "eval.json", ".json") as tmp:
             Path(tmp).write_text(json.dumps(res, indent=2))
