@@ -74,9 +74,7 @@ def show_map(name):
 
 def pick_cell(name, evt: gr.SelectData):
     """A cell of the error map -> that ball in the Rollout tab (run next)."""
-    _, rows, speeds, radii = demo_models.error_map(name)
-    row, col = evt.index
-    v, r = speeds[max(col - 1, 0)], radii[row]
+    v, r = demo_models.map_cell(name, *evt.index)
     return gr.update(value=name), v, v, r, r, gr.Tabs(selected="rollout")
 
 

@@ -68,6 +68,11 @@ def _mtime(path: Path) -> float:
         return 0.0
 
 
+def check_sampling(seed, steps) -> tuple[int, int]:
+    """A request's noise seed and number of sampling steps, validated."""
+    return check_int("seed", seed, 0, MAX_SEED), check_int("steps", steps, 1, MAX_STEPS)
+
+
 def check_work(rollouts: int, steps: int, field: str = "steps") -> None:
     """Refuse a request whose sampling work exceeds ``MAX_WORK`` (rollouts x steps)."""
     if rollouts * steps > MAX_WORK:
@@ -166,7 +171,7 @@ class Demo:
 
     def run(self, name, speed, speed2, radius, radius2, color, shape, seed, steps) -> DemoResult:
         p = self.params(name, speed, speed2, radius, radius2, color, shape)
-        seed, steps = check_int("seed", seed, 0, MAX_SEED), check_int("steps", steps, 1, MAX_STEPS)
+        seed, steps = check_sampling(seed, steps)
         (r,) = self._sample(name, [p], [seed], steps, ROLLOUT)
         dist = self.distribution(name)
         err = r.report.error
@@ -205,6 +210,11 @@ class Demo:
         rows = [[r] + [None if v is None else round(v, 3) for v in row] for r, row in zip(result["radii"], result["error"])]
         return error_map_figure(result, self.distribution(name), title), rows, result["speeds"], result["radii"]
 
+    def map_cell(self, name, row: int, column: int) -> tuple[float, float]:
+        """(speed, radius) of a cell of the error map's table (its first column holds the radii)."""
+        result = self.maps[check_choice("checkpoint", name, [n for n, m in self.maps.items() if m])]
+        return result["speeds"][max(column - 1, 0)], result["radii"][row]
+
     def permalink(self, base: str, name, speed, speed2, radius, radius2, color, shape, seed, steps) -> str:
         """A link that reopens the page with this ball, checkpoint, seed and steps (for a slide)."""
         self.params(name, speed, speed2, radius, radius2, color, shape)
@@ -216,12 +226,12 @@ class Demo:
         """The controls a permalink sets, validated; an invalid link raises InputError naming the field. Ball 2 of a
         collision takes ball 1's speed and radius where the link does not give its own."""
         speed, radius = check_number("speed", query.get("speed", 2.5)), check_number("radius", query.get("radius", 1.0))
+        seed, steps = check_sampling(query.get("seed", 0), query.get("steps", DEFAULT_STEPS))
         values = {"checkpoint": query.get("checkpoint", "uniform"), "speed": speed,
                   "speed2": check_number("speed2", query.get("speed2", speed)), "radius": radius,
                   "radius2": check_number("radius2", query.get("radius2", radius)),
                   "color": query.get("color", "red"), "shape": query.get("shape", "circle"),
-                  "seed": check_int("seed", query.get("seed", 0), 0, MAX_SEED),
-                  "steps": check_int("steps", query.get("steps", DEFAULT_STEPS), 1, MAX_STEPS)}
+                  "seed": seed, "steps": steps}
         self.params(values["checkpoint"], values["speed"], values["speed2"], values["radius"], values["radius2"],
                     values["color"], values["shape"])
         return values
@@ -231,7 +241,7 @@ class Demo:
         dist = self.distribution(name)
         lo, hi = check_number("speed_min", speed_min), check_number("speed_max", speed_max)
         count = check_int("count", count, 2, MAX_ROLLOUTS)
-        seed, steps = check_int("seed", seed, 0, MAX_SEED), check_int("steps", steps, 1, MAX_STEPS)
+        seed, steps = check_sampling(seed, steps)
         check_work(count, steps)
         if not lo < hi:
             raise InputError("speed_max", hi, f"a speed above speed_min={lo:g}")
@@ -253,7 +263,7 @@ class Demo:
         """Run a lab experiment: a grid of generated rollouts (frame strips) and the tally as markdown."""
         experiment = check_choice("experiment", experiment, self.lab_experiments)
         n = check_int("n", n, 1, MAX_ROLLOUTS)
-        seed, steps = check_int("seed", seed, 0, MAX_SEED), check_int("steps", steps, 1, MAX_STEPS)
+        seed, steps = check_sampling(seed, steps)
         check_work(n, steps)
         name = f"lab-{experiment}"
         summary, rollouts, outcomes = run_experiment(

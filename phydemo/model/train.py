@@ -16,12 +16,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 import yaml
 from accelerate import Accelerator
 from diffusers import FlowMatchEulerDiscreteScheduler
 from diffusers.training_utils import EMAModel
 
+from phydemo.model.ball_loss import ball_weighted_error, pixel_ball_mask
 from phydemo.model.checkpoint import load_pipeline
 from phydemo.model.dit import VideoDiT
 from phydemo.model.latents import (
@@ -106,12 +106,8 @@ def flow_matching_loss(model: VideoDiT, x0: torch.Tensor, generator: torch.Gener
         return err.mean()
     future = x0[:, :, NUM_COND_FRAMES:]
     # pixels: not white; latents (``background`` given): cells that differ from an empty frame's latent
-    ball = (future < 0.99).any(dim=1, keepdim=True).float() if background is None else latent_ball_mask(future, background)
-    if ball_dilate:
-        k = 2 * ball_dilate + 1
-        ball = F.max_pool3d(ball, (1, k, k), stride=1, padding=(0, ball_dilate, ball_dilate))
-    w = 1.0 + ball_weight * ball
-    return (err * w).sum() / (w.sum() * err.shape[1])
+    ball = pixel_ball_mask(future) if background is None else latent_ball_mask(future, background)
+    return ball_weighted_error(err, ball, ball_weight, ball_dilate)
 
 
 def lr_factor(step: int, cfg: TrainConfig) -> float:

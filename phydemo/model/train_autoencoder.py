@@ -13,17 +13,18 @@ import dataclasses
 import json
 import math
 import time
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 import yaml
 
 from phydemo.atomic import atomic_path
 from phydemo.model.autoencoder import FrameAutoencoder
+from phydemo.model.ball_loss import ball_weighted_error, pixel_ball_mask
 from phydemo.model.pipeline import to_model_space
+from phydemo.model.train_config import config_from_yaml
 from phydemo.protocol import NUM_FRAMES, WORLD_SIZE
 from phydemo.world.physics import simulate
 from phydemo.world.render import render
@@ -57,11 +58,7 @@ class AutoencoderConfig:
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> "AutoencoderConfig":
-        raw = yaml.safe_load(Path(path).read_text()) or {}
-        unknown = sorted(set(raw) - {f.name for f in fields(cls)}) if isinstance(raw, dict) else ["(not a mapping)"]
-        if unknown:
-            raise ValueError(f"{path}: unknown option(s) {', '.join(unknown)}")
-        return cls(**raw)
+        return config_from_yaml(cls, path)
 
     @property
     def run_dir(self) -> Path:
@@ -121,12 +118,7 @@ def sample_crops(frames: np.ndarray, centres: np.ndarray, rng: np.random.Generat
 
 def reconstruction_loss(recon: torch.Tensor, target: torch.Tensor, ball_weight: float, dilate: int) -> torch.Tensor:
     """Squared error with the pixels near a ball (not white in the target, grown by ``dilate`` px) weighted up."""
-    err = (recon - target) ** 2
-    ball = (target < 0.99).any(dim=1, keepdim=True).float()
-    if dilate:
-        ball = F.max_pool2d(ball, 2 * dilate + 1, stride=1, padding=dilate)
-    w = 1.0 + ball_weight * ball
-    return (err * w).sum() / (w.sum() * err.shape[1])
+    return ball_weighted_error((recon - target) ** 2, pixel_ball_mask(target), ball_weight, dilate)
 
 
 def lr_factor(step: int, cfg: AutoencoderConfig) -> float:

@@ -57,17 +57,7 @@ class TrainConfig:
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> "TrainConfig":
-        raw = yaml.safe_load(Path(path).read_text()) or {}
-        if not isinstance(raw, dict):
-            raise ValueError(f"{path}: expected a mapping of training options")
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(raw) - known)
-        if unknown:
-            raise ValueError(f"{path}: unknown option(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
-        try:
-            return cls(**raw)
-        except ValueError as e:
-            raise ValueError(f"{path}: {e}") from None
+        return config_from_yaml(cls, path)
 
     def __post_init__(self):
         self.model = resolve_model(self.model)
@@ -86,6 +76,22 @@ class TrainConfig:
     @property
     def run_dir(self) -> Path:
         return Path(self.output_dir) / self.name
+
+
+def config_from_yaml(cls, path: str | Path):
+    """A config dataclass from a YAML mapping of its options; unknown options and bad values are refused, naming the
+    file (shared by the DiT and the autoencoder configs)."""
+    raw = yaml.safe_load(Path(path).read_text()) or {}
+    if not isinstance(raw, dict):
+        raise ValueError(f"{path}: expected a mapping of training options")
+    known = {f.name for f in fields(cls)}
+    unknown = sorted(set(raw) - known)
+    if unknown:
+        raise ValueError(f"{path}: unknown option(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    try:
+        return cls(**raw)
+    except ValueError as e:
+        raise ValueError(f"{path}: {e}") from None
 
 
 def resolve_model(model: dict | str) -> dict:

@@ -49,6 +49,13 @@ def _chunk_seeds(split: str, n: int, seed: int, level: str | None, chunk: int) -
     return root.spawn((n + chunk - 1) // chunk)
 
 
+def _jobs(scenario: str, split: str, n: int, seed: int, resolution: int, level: str | None, chunk: int,
+          kwargs: dict) -> list[tuple]:
+    """One ``_sample_chunk`` job per chunk of the data set, each with its own seed."""
+    return [(scenario, split, level, s, min(chunk, n - i * chunk), resolution, kwargs)
+            for i, s in enumerate(_chunk_seeds(split, n, seed, level, chunk))]
+
+
 def _chunk_params(scenario: str, split: str, level: str | None, seed, count: int, kwargs: dict) -> list[SceneParams]:
     rng = np.random.default_rng(seed)
     return [sample_params(scenario, split, rng, level=level, **kwargs) for _ in range(count)]
@@ -81,8 +88,7 @@ def generate(scenario: str, split: str, n: int, seed: int, resolution: int, leve
              workers: int | None = None, progress: bool = True, chunk: int = CHUNK, **kwargs) -> VideoSet:
     """Simulate and render ``n`` videos; chunks get seeds derived from ``seed`` so the result does
     not depend on the number of workers."""
-    seeds = _chunk_seeds(split, n, seed, level, chunk)
-    jobs = [(scenario, split, level, s, min(chunk, n - i * chunk), resolution, kwargs) for i, s in enumerate(seeds)]
+    jobs = _jobs(scenario, split, n, seed, resolution, level, chunk, kwargs)
     workers = workers or min(len(jobs), os.cpu_count() or 1)
     frames = positions = velocities = None  # filled chunk by chunk: peak memory is one copy of the set
     params: list[SceneParams] = []
@@ -105,8 +111,8 @@ def generate(scenario: str, split: str, n: int, seed: int, resolution: int, leve
 def generate_chunks(scenario: str, split: str, n: int, seed: int, resolution: int, level: str | None = None,
                     chunk: int = CHUNK, **kwargs):
     """The videos of ``generate`` chunk by chunk (the same chunks and seeds), for sets too large to hold at once."""
-    for i, s in enumerate(_chunk_seeds(split, n, seed, level, chunk)):
-        params, frames, pos, vel = _sample_chunk((scenario, split, level, s, min(chunk, n - i * chunk), resolution, kwargs))
+    for job in _jobs(scenario, split, n, seed, resolution, level, chunk, kwargs):
+        params, frames, pos, vel = _sample_chunk(job)
         yield VideoSet(frames, pos, vel, [params_from_dict(d) for d in params])
 
 

@@ -57,6 +57,7 @@ def test_every_view_works_on_every_shipped_checkpoint(demo, name):
     assert any(t.name.startswith("the law") for t in res.law.data)
     figure, rows, speeds, radii = demo.error_map(name)
     assert len(rows) == len(radii) and len(rows[0]) == len(speeds) + 1 and figure.layout.shapes  # the training box
+    assert demo.map_cell(name, 3, 11) == (speeds[10], radii[3]) and rows[3][0] == radii[3]  # a picked table cell
     link = demo.permalink("http://host/", name, v, v, 1.0, 1.0, color, shape, 0, 2)
     query = dict(parse_qsl(urlparse(link).query))
     assert demo.from_query(query) == {"checkpoint": name, "speed": v, "speed2": v, "radius": 1.0, "radius2": 1.0,
