@@ -109,9 +109,10 @@ def generate(scenario: str, split: str, n: int, seed: int, resolution: int, leve
 
 
 def generate_chunks(scenario: str, split: str, n: int, seed: int, resolution: int, level: str | None = None,
-                    chunk: int = CHUNK, **kwargs):
-    """The videos of ``generate`` chunk by chunk (the same chunks and seeds), for sets too large to hold at once."""
-    for job in _jobs(scenario, split, n, seed, resolution, level, chunk, kwargs):
+                    chunk: int = CHUNK, first_chunk: int = 0, **kwargs):
+    """The videos of ``generate`` chunk by chunk (the same chunks and seeds), for sets too large to hold at once;
+    from chunk ``first_chunk`` on (the earlier ones are skipped, not simulated)."""
+    for job in _jobs(scenario, split, n, seed, resolution, level, chunk, kwargs)[first_chunk:]:
         params, frames, pos, vel = _sample_chunk(job)
         yield VideoSet(frames, pos, vel, [params_from_dict(d) for d in params])
 
