@@ -56,3 +56,12 @@ def test_a_larger_set_starts_from_the_whole_chunks_of_a_smaller_one(vae, tmp_pat
     grown = build(vae, cache(tmp_path / "grown", 10), 10)
     assert calls == [4, 2]
     np.testing.assert_array_equal(grown, whole)
+
+
+def test_a_smaller_set_is_the_first_videos_of_a_larger_one(vae, tmp_path, monkeypatch):
+    whole = build(vae, cache(tmp_path / "once", 6), 6)
+    build(vae, cache(tmp_path / "cut", 10), 10)
+    calls = []
+    monkeypatch.setattr(latents, "encode_videos", lambda model, frames: calls.append(len(frames)))
+    np.testing.assert_array_equal(build(vae, cache(tmp_path / "cut", 6), 6), whole)
+    assert calls == []  # nothing encoded
