@@ -110,6 +110,13 @@ def lab(experiment, n, seed, steps, progress=gr.Progress()):
         raise refused("lab", e) from None
 
 
+def show_finding(name):
+    try:
+        return demo_models.finding(name)
+    except InputError as e:
+        raise refused("finding", e) from None
+
+
 def label(name, speed, speed2, radius, radius2, color, shape):
     return demo_models.ood_text(name, speed, speed2, radius, radius2, color, shape)
 
@@ -239,6 +246,15 @@ with gr.Blocks(title="phydemo: has a video model learned physics?", delete_cache
                        api_name="sweep", concurrency_id="long", concurrency_limit=1)
         if demo_models.lab_experiments:
             with gr.Tab("Lab", id="lab"):
+                if demo_models.findings:
+                    gr.Markdown("**Findings across several models**, measured once and saved; the command under each "
+                                "reproduces it.")
+                    first = next(iter(demo_models.findings))
+                    f_name = Dropdown(list(demo_models.findings), value=first, label="finding (measured, saved)")
+                    f_fig, f_text = demo_models.finding(first)
+                    f_plot = gr.Plot(f_fig, show_label=False, elem_id="finding-plot")
+                    f_reading = gr.Markdown(f_text, elem_id="finding-reading")
+                    f_name.change(show_finding, f_name, [f_plot, f_reading], api_visibility="private")
                 gr.Markdown("The paper's section-5 mechanism experiments: each checkpoint was trained on a restricted set "
                             "of cases and is tested on combinations it never saw. Which attribute does it keep?")
                 with gr.Row():

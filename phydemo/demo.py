@@ -20,14 +20,17 @@ import plotly.graph_objects as go
 from phydemo.batching import LONG, ROLLOUT, SamplingQueue
 from phydemo.errors import CheckpointError, InputError, check_choice, check_int, check_number
 from phydemo.eval.error_map import load_error_map
+from phydemo.eval.findings import load_all as load_findings
 from phydemo.eval.lab import EXPERIMENTS, rollout_caption, run_experiment
 from phydemo.eval.rollout import Rollout, generated_speed, guess_errors, run_rollouts, scene_seeds
+from phydemo.finding_plots import finding_figure
 from phydemo.model.checkpoint import CHECKPOINT_ROOT, default_device, load_pipeline, shipped_checkpoints
 from phydemo.model.pipeline import PhyDiTPipeline
 from phydemo.plots import error_map_figure, law_figure, prediction_figure, sweep_figure, velocity_figure
 from phydemo.protocol import DEFAULT_STEPS, MAX_STEPS, NUM_COND_FRAMES, WORLD_SIZE
 from phydemo.report import (
     distribution_status,
+    finding_markdown,
     lab_markdown,
     measured_text,
     nearest_markdown,
@@ -95,6 +98,7 @@ class Demo:
             raise CheckpointError(f"{root}: no checkpoint folders found")
         self.indexes = {name: TrainingIndex.load(folder) for name, folder in self.folders.items()}
         self.maps = {name: load_error_map(folder) for name, folder in self.folders.items()}
+        self.findings = load_findings()  # the saved results of the findings of several checkpoints
         self.out_dir = Path(tempfile.mkdtemp(prefix="phydemo-"))
         self.max_videos = max_videos
         self._cleanup = threading.Lock()
@@ -258,6 +262,11 @@ class Demo:
     def lab_experiments(self) -> list[str]:
         """Lab experiments whose checkpoint (``lab-<name>``) is shipped."""
         return [e for e in EXPERIMENTS if f"lab-{e}" in self.pipes]
+
+    def finding(self, name) -> tuple[go.Figure, str]:
+        """A saved finding (attribute order, interpolation, data scaling): its figure and its reading."""
+        result = self.findings[check_choice("finding", name, self.findings)]
+        return finding_figure(result), finding_markdown(result)
 
     def lab(self, experiment, n, seed, steps, progress=None) -> tuple[np.ndarray, str]:
         """Run a lab experiment: a grid of generated rollouts (frame strips) and the tally as markdown."""

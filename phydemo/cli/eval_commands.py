@@ -91,12 +91,15 @@ def compare_command(args) -> int:
 
 def experiment_command(args) -> int:
     from phydemo.atomic import atomic_path
+    from phydemo.eval.findings import FINDINGS
     from phydemo.eval.lab import EXPERIMENTS, run_experiment
     from phydemo.model.checkpoint import resolve_checkpoint
     from phydemo.report import format_lab_summary, write_card
 
-    name = check_choice("experiment", args.name, EXPERIMENTS)
-    n = check_int("n", args.n, 1, 4096)
+    if args.name in FINDINGS:
+        return finding_command(args)
+    name = check_choice("experiment", args.name, [*EXPERIMENTS, *FINDINGS])
+    n = check_int("n", 64 if args.n is None else args.n, 1, 4096)
     folder = resolve_checkpoint(args.checkpoint or f"lab-{name}")
     summary, _, _ = run_experiment(name, _load(folder, args.json), n=n, seed=args.seed, steps=args.steps)
     if args.card:
@@ -104,6 +107,25 @@ def experiment_command(args) -> int:
             Path(tmp).write_text(json.dumps({**summary, "seed": args.seed, "steps": args.steps}, indent=2))
         write_card(folder)
     print(json.dumps(summary, indent=2) if args.json else format_lab_summary(summary))
+    return 0
+
+
+def finding_command(args) -> int:
+    """A finding of several checkpoints: ship those missing (train, export, measure), then compute and save it."""
+    from phydemo.eval import findings
+    from phydemo.ship import ship
+
+    finding = findings.FINDINGS[args.name]
+    n = check_int("n", 128 if args.n is None else args.n, 1, 4096)
+    for name in [] if args.no_train else finding.missing():
+        print(f"{args.name}: training and shipping {name} (configs/{name}.yaml)", flush=True)
+        print(ship(name), flush=True)
+    try:
+        result = findings.compute(args.name, n=n, steps=args.steps)
+    except FileNotFoundError as e:
+        raise InputError("name", args.name, f"a finding whose checkpoints are shipped ({e})") from None
+    path = findings.save(result)
+    print(json.dumps(result, indent=2) if args.json else f"{findings.reading(result)}\n\nsaved {path}")
     return 0
 
 
@@ -174,15 +196,18 @@ def register(sub) -> None:
     p.add_argument("--level", default=None, help="an OOD level (v, r, vr); ID scenes when left out")
     p.set_defaults(func=compare_command)
 
-    p = sub.add_parser("experiment", help="mechanism lab: run a section-5 experiment and print its tally")
+    p = sub.add_parser("experiment", help="mechanism lab: run a section-5 experiment and print its tally, or a "
+                                          "finding of several checkpoints (trained and shipped first where missing)")
     p.add_argument("name", help="case-set1, case-set2, or an attribute pair: color-shape, color-size, color-velocity, "
-                                "size-velocity, size-shape, velocity-shape")
+                                "size-velocity, size-shape, velocity-shape; or a finding: attribute-order, "
+                                "interpolation, data-scaling")
     p.add_argument("--checkpoint", default=None, help="default: the shipped lab-<name>")
-    p.add_argument("--n", type=int, default=64)
+    p.add_argument("--n", type=int, default=None, help="test rollouts (default 64; a finding: 128 per set)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--steps", type=int, default=DEFAULT_STEPS, help=steps_help)
     p.add_argument("--json", action="store_true")
     p.add_argument("--card", action="store_true", help="write experiment.json and the model card into the folder")
+    p.add_argument("--no-train", action="store_true", help="a finding: use only the checkpoints shipped now")
     p.set_defaults(func=experiment_command)
 
     p = sub.add_parser("autoencoder-floor", help="the parser on decode(encode(ground truth)) against the pixel floor")

@@ -13,12 +13,14 @@ from phydemo.model.checkpoint import load_pipeline
 from phydemo.protocol import DEFAULT_STEPS, EVAL_SEED
 
 
-def per_scene(checkpoint: str, n: int, seed: int, steps: int, level: str | None) -> tuple[np.ndarray, np.ndarray]:
-    """Velocity error and clean flag per scene, for the scenes and noise ``evaluate`` uses with this seed."""
+def per_scene(checkpoint: str, n: int, seed: int, steps: int, level: str | None,
+              data_kwargs: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Velocity error and clean flag per scene, for the scenes and noise ``evaluate`` uses with this seed (ID scenes
+    drawn with ``data_kwargs`` when given, e.g. another speed range)."""
     pipe = load_pipeline(checkpoint)
     pipe.set_progress_bar_config(disable=True)
     scenario = pipe.training_distribution.scenario
-    videos, gen = sample_scenes(pipe, scenario, n, steps, level, seed)
+    videos, gen = sample_scenes(pipe, scenario, n, steps, level, seed, data_kwargs=data_kwargs)
     scored = list(score_videos(scenario, gen, videos))
     return np.array([r.error for r, _, _ in scored]), np.array([ok for _, _, ok in scored])
 
@@ -41,8 +43,14 @@ class Comparison:
 def compare(a: str, b: str, n: int = 256, seed: int = EVAL_SEED, steps: int = DEFAULT_STEPS,
             level: str | None = None) -> Comparison:
     (ea, ca), (eb, cb) = (per_scene(ck, n, seed, steps, level) for ck in (a, b))
+    return paired(ea, eb, ca, cb)
+
+
+def paired(ea: np.ndarray, eb: np.ndarray, ca: np.ndarray, cb: np.ndarray) -> Comparison:
+    """Per-scene errors (NaN: not scored) and clean flags of A and B on the same scenes, compared."""
     both = np.isfinite(ea) & np.isfinite(eb)
     d = eb[both] - ea[both]
     se = float(d.std(ddof=1) / np.sqrt(len(d))) if len(d) > 1 else float("nan")
-    return Comparison(n, int(both.sum()), float(ea[both].mean()), float(eb[both].mean()), float(d.mean()), se,
-                      float(np.mean(d < 0)), float(ca.mean()), float(cb.mean()), int(np.sum(ca & ~cb)), int(np.sum(cb & ~ca)))
+    return Comparison(len(ea), int(both.sum()), float(ea[both].mean()), float(eb[both].mean()), float(d.mean()), se,
+                      float(np.mean(d < 0)), float(ca.mean()), float(cb.mean()), int(np.sum(ca & ~cb)),
+                      int(np.sum(cb & ~ca)))

@@ -7,6 +7,7 @@ import json
 import math
 from pathlib import Path
 
+from phydemo.eval import findings
 from phydemo.eval.rollout import Rollout
 from phydemo.protocol import FRAME_DT, PAPER_REFERENCE, WORLD_SIZE
 from phydemo.report.tables import result_sets, summary_lines
@@ -99,3 +100,13 @@ def prediction_markdown(e: dict) -> str:
         model = "the model shows no ball there" + (", as it should" if not in_view else ": it lost the ball")
     return (f"{when} {law}; {model}; your guess ({e['guess'][0]:.2f}, {e['guess'][1]:.2f}) is "
             f"**{e['guess_error']:.2f}** away (world units).")
+
+
+def finding_markdown(result: dict) -> str:
+    """A finding in the Lab: its title, the one-paragraph reading of our numbers, the paper's finding, the models'
+    resolution and the command that reproduces it."""
+    res = sorted(set(result.get("resolution", {}).values()))
+    models = ", ".join(f"`{c}`" for c in result.get("resolution", {}))
+    return (f"**{result['title']}**\n\n{findings.reading(result)}\n\n*Paper:* {result['paper']}\n\n"
+            f"*Models:* {models} ({' and '.join(f'{r} px' for r in res)}). *Reproduce:* "
+            f"`python -m phydemo experiment {result['finding']}`.")

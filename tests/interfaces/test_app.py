@@ -123,6 +123,15 @@ def test_demo_lab_grid_and_tally(demo):
         demo.lab("color-shape", 10**6, 0, 2)
 
 
+def test_demo_shows_each_saved_finding_with_its_figure_and_reading(demo):
+    assert "attribute-order" in demo.findings  # assets/findings/attribute-order.json is shipped
+    figure, text = demo.finding("attribute-order")
+    assert figure.data and "colour > size" in figure.layout.title.text
+    assert "the paper found colour > size > velocity > shape" in text and "experiment attribute-order" in text
+    with pytest.raises(InputError, match="invalid finding='nope': allowed one of attribute-order"):
+        demo.finding("nope")
+
+
 # ---------------------------------------------------------------- the running server
 
 def _free_port() -> int:
@@ -303,18 +312,24 @@ def test_browser_click_run_shows_video_and_plot(server, tmp_path):
 @pytest.mark.slow
 @pytest.mark.browser
 @pytest.mark.skipif(CHROMIUM is None or not HAS_LAB, reason="no chromium or no lab checkpoint")
-def test_browser_lab_tab_runs_an_experiment(server):
+def test_browser_lab_tab_runs_an_experiment(server, tmp_path):
+    """The Lab shows its saved findings (figure and reading) and runs an experiment; a screenshot of the view."""
     from playwright.sync_api import sync_playwright
+
+    shots = Path(os.environ.get("PHYDEMO_SCREENSHOTS") or tmp_path)
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
         page = browser.new_page(viewport={"width": 1400, "height": 1100})
         page.goto(server, wait_until="domcontentloaded")
         open_tab(page, "Lab")
+        page.wait_for_selector("#finding-plot .js-plotly-plot", timeout=60_000)
+        assert "the paper found" in page.locator("#finding-reading").inner_text()
         page.locator("#lab-button").click()
         page.wait_for_selector("#lab-tally table", timeout=120_000)
         assert "outcome" in page.locator("#lab-tally").inner_text()
         page.wait_for_selector("#lab-grid img", timeout=60_000)
+        page.screenshot(path=str(shots / "view-lab.png"), full_page=True)
         browser.close()
 
 
@@ -380,6 +395,8 @@ def test_browser_on_a_phone_sees_every_view_whole(server):
         box = page.locator("#sweep-plot .js-plotly-plot").bounding_box()
         assert box["width"] >= 300 and box["height"] >= 300
         open_tab(page, "Lab")
+        page.wait_for_selector("#finding-plot .js-plotly-plot", timeout=60_000)
+        assert "the paper found" in page.locator("#finding-reading").inner_text()
         page.locator("#lab-button").click()
         page.wait_for_selector("#lab-tally table", timeout=120_000)
         heights = [th.bounding_box()["height"] for th in page.locator("#lab-tally table th").all()]

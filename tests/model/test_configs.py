@@ -1,4 +1,5 @@
-"""configs/: one file per shipped checkpoint, overriding only what differs from the defaults, reproducing it."""
+"""configs/: one file per shipped checkpoint (or one a finding will train), overriding only what differs from the
+defaults, reproducing it."""
 
 from dataclasses import asdict, fields
 from pathlib import Path
@@ -13,10 +14,16 @@ ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = sorted(p.name for p in (ROOT / "checkpoints").iterdir() if (p / "model_index.json").is_file())
 
 
-def test_configs_are_the_shipped_checkpoints_their_bases_and_the_autoencoder():
+def test_configs_are_the_shipped_checkpoints_their_bases_the_findings_and_the_autoencoder():
+    """No config is history: each trains a shipped checkpoint, the base of one, or a checkpoint that a finding
+    (``phydemo experiment <finding>``) trains and ships when it is missing."""
+    from phydemo.eval.findings import FINDINGS
+
     names = {p.stem for p in (ROOT / "configs").glob("*.yaml")}
-    bases = {Path(TrainConfig.from_yaml(ROOT / f"configs/{n}.yaml").init_from).stem for n in SHIPPED} - {""}
-    assert names == set(SHIPPED) | bases | {"autoencoder"}
+    planned = {c for f in FINDINGS.values() for c in f.checkpoints}
+    bases = {Path(TrainConfig.from_yaml(ROOT / f"configs/{n}.yaml").init_from).stem
+             for n in names - {"autoencoder"}} - {""}
+    assert names == set(SHIPPED) | bases | planned | {"autoencoder"}
 
 
 @pytest.mark.parametrize("name", SHIPPED)

@@ -1,0 +1,96 @@
+"""The paper's findings that take several checkpoints: which ones, how their result is computed, where it is kept.
+
+``phydemo experiment <finding>`` trains and exports any checkpoint of the finding that is not shipped yet (each has its
+config in ``configs/``), computes the result and writes it to ``assets/findings/<finding>.json``, which the Lab shows
+with its figure and its reading.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from phydemo.atomic import atomic_path
+from phydemo.eval import attribute_order, data_scaling, interpolation
+from phydemo.model.checkpoint import CHECKPOINT_ROOT, read_training_distribution
+from phydemo.protocol import DEFAULT_STEPS, EVAL_SEED
+
+FINDINGS_DIR = Path(__file__).resolve().parents[2] / "assets" / "findings"
+
+
+@dataclass(frozen=True)
+class Finding:
+    name: str
+    title: str
+    checkpoints: tuple[str, ...]  # shipped checkpoints it needs, each trained by configs/<name>.yaml
+    paper: str
+
+    def missing(self, root: str | Path = CHECKPOINT_ROOT) -> list[str]:
+        return [c for c in self.checkpoints if not (Path(root) / c / "model_index.json").is_file()]
+
+    def shipped(self, root: str | Path = CHECKPOINT_ROOT) -> list[str]:
+        return [c for c in self.checkpoints if c not in self.missing(root)]
+
+
+FINDINGS: dict[str, Finding] = {f.name: f for f in [
+    Finding("attribute-order", "Attribute priority, all pairs together",
+            tuple(f"lab-{p}" for p in attribute_order.pair_experiments()),
+            "colour > size > velocity > shape: trained on two combinations, a model tested on a swapped one keeps the "
+            "attribute higher in this order."),
+    Finding("interpolation", "Interpolation inside a hole in the training speeds",
+            ("lab-interpolation", "uniform-3k"),
+            "Holding out speeds in [2, 3] of [1, 4], the model still generates the law inside the hole."),
+    Finding("data-scaling", "Data scaling: ID and OOD error against the number of training videos",
+            ("uniform-1k", "uniform-3k", "uniform-12k"),
+            "More data drives the ID error toward the parse floor; the OOD error stays about 30x higher and does not "
+            "improve."),
+]}
+
+
+def compute(name: str, n: int = 128, seed: int = EVAL_SEED, steps: int = DEFAULT_STEPS) -> dict:
+    """The finding's result from its shipped checkpoints (attribute order: from each shipped pair's
+    ``experiment.json``, the others named as not trained; data scaling: from each shipped checkpoint's ``eval.json``,
+    at least two; interpolation: sampled here, both models on the same scenes)."""
+    finding = FINDINGS[name]
+    shipped, missing = finding.shipped(), finding.missing()
+    need = {"attribute-order": 1, "interpolation": 2, "data-scaling": 2}[name]
+    if len(shipped) < need:
+        raise FileNotFoundError(f"{name}: needs {need} of {', '.join(finding.checkpoints)} under {CHECKPOINT_ROOT}; "
+                                f"missing {', '.join(missing)} (`phydemo experiment {name}` trains them)")
+    if name == "attribute-order":
+        summaries = [json.loads((CHECKPOINT_ROOT / c / "experiment.json").read_text()) for c in shipped]
+        result = attribute_order.attribute_order(summaries)
+    elif name == "interpolation":
+        result = interpolation.run_interpolation(*finding.checkpoints, n=n, seed=seed, steps=steps)
+    else:
+        result = data_scaling.data_scaling(shipped)
+    result["resolution"] = {c: _resolution(c) for c in shipped}
+    return {"finding": name, "title": finding.title, "paper": finding.paper, **result}
+
+
+def _resolution(checkpoint: str) -> int:
+    return read_training_distribution(CHECKPOINT_ROOT / checkpoint).resolution
+
+
+def reading(result: dict) -> str:
+    """The one-paragraph reading of a finding's result."""
+    name = result["finding"]
+    if name == "attribute-order":
+        return attribute_order.reading(result)
+    if name == "interpolation":
+        return interpolation.reading(result)
+    return data_scaling.reading(result)
+
+
+def save(result: dict, folder: str | Path = FINDINGS_DIR) -> Path:
+    path = Path(folder) / f"{result['finding']}.json"
+    with atomic_path(path, ".json") as tmp:
+        Path(tmp).write_text(json.dumps(result, indent=2))
+    return path
+
+
+def load_all(folder: str | Path = FINDINGS_DIR) -> dict[str, dict]:
+    """The saved results, by finding, in the order of ``FINDINGS`` (those not computed yet are left out)."""
+    folder = Path(folder)
+    return {n: json.loads((folder / f"{n}.json").read_text()) for n in FINDINGS if (folder / f"{n}.json").is_file()}

@@ -1,0 +1,73 @@
+"""Plotly figures of the paper's findings (``phydemo.eval.findings``): the attribute order with confidence intervals,
+interpolation inside a hole against extrapolation, and the data-scaling curve beside the paper's numbers."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+LAYOUT = dict(height=420, margin=dict(l=60, r=10, t=50, b=50), legend=dict(orientation="h", y=-0.18))
+
+
+def attribute_order_figure(result: dict) -> go.Figure:
+    """Per pair, the share of decisive rollouts that kept the first attribute, with its 95% Wilson interval."""
+    pairs = result["pairs"]
+    labels = [f"{p['first']} vs {p['second']}" for p in pairs]
+    share = [p["share_first"] for p in pairs]
+    lo = [p["share_first"] - p["interval"][0] if p["share_first"] is not None else None for p in pairs]
+    hi = [p["interval"][1] - p["share_first"] if p["share_first"] is not None else None for p in pairs]
+    text = [f"{p['kept_first']} : {p['kept_second']}" + ("" if p["agrees"] else " (differs from the paper)")
+            for p in pairs]
+    fig = go.Figure(go.Bar(y=labels, x=share, orientation="h", text=text, textposition="inside", insidetextanchor="middle",
+                           textfont=dict(color="white"),
+                           error_x=dict(type="data", symmetric=False, array=hi, arrayminus=lo),
+                           marker_color=["seagreen" if p["agrees"] else "darkorange" for p in pairs]))
+    fig.add_vline(x=0.5, line_dash="dash", line_color="gray")
+    fig.update_layout(xaxis=dict(title="share that kept the first attribute (of rollouts keeping exactly one)",
+                                 range=[0, 1]),
+                      title=dict(text=f"ours: {result['order']}  |  paper: {result['paper_order']}", font=dict(size=13)),
+                      **LAYOUT)
+    return fig
+
+
+def interpolation_figure(result: dict) -> go.Figure:
+    """Mean error with standard errors per test set, the hole model beside the full model."""
+    sets = list(result["sets"])
+    fig = go.Figure()
+    for key, name, color in (("hole_model", f"trained without [{result['hole'][0]:g}, {result['hole'][1]:g}]",
+                              "darkorange"), ("full_model", "trained on every speed", "steelblue")):
+        rows = [result["sets"][s][key] for s in sets]
+        fig.add_trace(go.Bar(x=sets, y=[r["error"] for r in rows], name=name, marker_color=color,
+                             error_y=dict(type="data", array=[r["se"] for r in rows]),
+                             text=[f"{r['error']:.3f}" for r in rows], textposition="outside"))
+    fig.update_layout(barmode="group", yaxis=dict(title="velocity error (world units / s), log", type="log"),
+                      title=dict(text="Interpolation: error inside the hole and outside the range", font=dict(size=13)),
+                      **LAYOUT)
+    return fig
+
+
+def data_scaling_figure(result: dict) -> go.Figure:
+    """ID and OOD-speed error against training videos (log-log) with standard errors, the paper's numbers as
+    hollow markers and our parse floor as a line."""
+    pts = result["points"]
+    x = [p["videos"] for p in pts]
+    fig = go.Figure()
+    for key, name, color in (("id", "ID (ours)", "steelblue"), ("ood", "OOD speed (ours)", "firebrick")):
+        fig.add_trace(go.Scatter(x=x, y=[p[key]["error"] for p in pts], name=name, mode="lines+markers",
+                                 marker=dict(size=9, color=color),
+                                 error_y=dict(type="data", array=[p[key]["se"] for p in pts])))
+        paper = result["paper"][key]
+        fig.add_trace(go.Scatter(x=[int(k) for k in paper], y=list(paper.values()), name=name.replace("ours", "paper"),
+                                 mode="markers", marker=dict(size=11, color=color, symbol="circle-open")))
+    fig.add_hline(y=pts[-1]["parse_floor"], line_dash="dot", line_color="gray", annotation_text="parse floor")
+    fig.update_layout(xaxis=dict(title="training videos", type="log"),
+                      yaxis=dict(title="velocity error (world units / s), log", type="log"),
+                      title=dict(text="Data scaling, the same steps for every size", font=dict(size=13)), **LAYOUT)
+    return fig
+
+
+FIGURES = {"attribute-order": attribute_order_figure, "interpolation": interpolation_figure,
+           "data-scaling": data_scaling_figure}
+
+
+def finding_figure(result: dict) -> go.Figure:
+    return FIGURES[result["finding"]](result)

@@ -1,0 +1,69 @@
+"""From a config to a shipped, measured checkpoint: train (or resume) ``configs/<name>.yaml``, export the run to
+``checkpoints/<name>``, write its reported table (``eval.json``), its error map and, for a lab preset, its tally
+(``experiment.json``), then its model card. The same steps as the commands in docs/training.md, in one call."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from phydemo.atomic import atomic_path
+from phydemo.eval.error_map import error_map, save_error_map
+from phydemo.eval.evaluate import evaluate_pipeline, quick_eval
+from phydemo.eval.lab import EXPERIMENTS, run_experiment
+from phydemo.export import export_run
+from phydemo.model.checkpoint import CHECKPOINT_ROOT, load_pipeline
+from phydemo.model.train import checkpoint_state, train
+from phydemo.model.train_config import TrainConfig
+from phydemo.protocol import DEFAULT_STEPS, EVAL_SEED
+from phydemo.report import write_card
+
+CONFIG_DIR = Path("configs")
+LAB_N = 128  # test rollouts a shipped lab checkpoint's tally counts
+
+
+def write_json(path: Path, data: dict) -> Path:
+    with atomic_path(path, ".json") as tmp:
+        Path(tmp).write_text(json.dumps(data, indent=2))
+    return path
+
+
+def write_evaluation(folder: Path, n: int = 256, steps: int = DEFAULT_STEPS, progress: bool = True) -> dict:
+    """The reported table on the fixed evaluation scenes, written to ``eval.json``."""
+    pipe = load_pipeline(folder)
+    pipe.set_progress_bar_config(disable=not progress)
+    res = evaluate_pipeline(pipe, pipe.training_distribution.scenario, n=n, steps=steps, seed=EVAL_SEED,
+                            progress=progress)
+    res["checkpoint"] = folder.name
+    write_json(folder / "eval.json", res)
+    return res
+
+
+def write_lab_tally(folder: Path, experiment: str, n: int = LAB_N, seed: int = 0, steps: int = DEFAULT_STEPS) -> dict:
+    """A lab checkpoint's tally on ``n`` test rollouts, written to ``experiment.json``."""
+    pipe = load_pipeline(folder)
+    pipe.set_progress_bar_config(disable=True)
+    summary, _, _ = run_experiment(experiment, pipe, n=n, seed=seed, steps=steps)
+    write_json(folder / "experiment.json", {**summary, "seed": seed, "steps": steps})
+    return summary
+
+
+def ship(name: str, root: str | Path = CHECKPOINT_ROOT, configs: str | Path = CONFIG_DIR, n: int = 256,
+         per_cell: int = 4, lab_n: int = LAB_N) -> Path:
+    """Train ``configs/<name>.yaml`` to its end (resuming a stopped run), export it to ``root/<name>`` and measure it
+    (``n`` scenes per evaluation set, ``per_cell`` per error-map cell, ``lab_n`` lab test rollouts). A run that stops
+    at its ``max_minutes`` raises: rerunning continues it."""
+    cfg = TrainConfig.from_yaml(Path(configs) / f"{name}.yaml")
+    train(cfg, evaluate=quick_eval)
+    if checkpoint_state(cfg.run_dir / "checkpoint").get("step", 0) < cfg.max_steps:
+        raise RuntimeError(f"{name}: the run stopped before step {cfg.max_steps} (max_minutes); rerun to continue it")
+    folder = export_run(cfg.run_dir, Path(root) / name)
+    write_evaluation(folder, n=n)
+    pipe = load_pipeline(folder)
+    pipe.set_progress_bar_config(disable=True)
+    save_error_map(folder, error_map(pipe, per_cell=per_cell))
+    experiment = name.removeprefix("lab-")
+    if name.startswith("lab-") and experiment in EXPERIMENTS:
+        write_lab_tally(folder, experiment, n=lab_n)
+    write_card(folder)
+    return folder

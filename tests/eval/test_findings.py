@@ -1,0 +1,117 @@
+"""The findings of several checkpoints (attribute order, interpolation, data scaling): their configs train what the
+finding tests against, their readings follow the numbers, their figures build, and ``ship`` turns a config into a
+measured checkpoint."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from phydemo.eval import data_scaling, findings, interpolation
+from phydemo.finding_plots import finding_figure
+from phydemo.model.train_config import TrainConfig
+from phydemo.world.sampling import sample_params
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_every_checkpoint_of_a_finding_has_its_config():
+    for f in findings.FINDINGS.values():
+        for name in f.checkpoints:
+            assert TrainConfig.from_yaml(ROOT / f"configs/{name}.yaml").name == name
+
+
+def test_the_hole_model_never_trains_on_a_speed_in_the_hole_and_is_tested_there():
+    cfg = TrainConfig.from_yaml(ROOT / "configs/lab-interpolation.yaml")
+    assert cfg.data_kwargs == interpolation.HOLE_DATA
+    rng = np.random.default_rng(0)
+    speeds = [sample_params("uniform", "train", rng, **cfg.data_kwargs).speed for _ in range(2000)]
+    lo, hi = interpolation.HOLE
+    assert not any(lo < v < hi for v in speeds) and min(speeds) < lo and max(speeds) > hi
+    (_, _, hole_kwargs), = [s for s in interpolation.SETS if s[0] == "inside the hole"]
+    inside = [sample_params("uniform", "id_eval", rng, **hole_kwargs).speed for _ in range(200)]
+    assert all(lo <= v <= hi for v in inside)
+    # its full-range twin differs only in the held-out speeds
+    full = TrainConfig.from_yaml(ROOT / "configs/uniform-3k.yaml")
+    assert {k: v for k, v in vars(cfg).items() if k not in ("name", "data_kwargs", "max_minutes")} == \
+           {k: v for k, v in vars(full).items() if k not in ("name", "data_kwargs", "max_minutes")}
+
+
+def test_the_scaling_runs_differ_only_in_their_number_of_videos():
+    cfgs = [TrainConfig.from_yaml(ROOT / f"configs/{n}.yaml") for n in findings.FINDINGS["data-scaling"].checkpoints]
+    assert [c.train_size for c in cfgs] == [1000, 3000, 12000]
+    rest = [{k: v for k, v in vars(c).items() if k not in ("name", "train_size", "max_minutes")} for c in cfgs]
+    assert rest[0] == rest[1] == rest[2]
+
+
+def interpolation_result(hole_error: float) -> dict:
+    def row(e):
+        return {"error": e, "se": 0.01, "n": 64, "n_scored": 64}
+    sets = {"trained speeds": (0.05, 0.05), "inside the hole": (hole_error, 0.05), "outside the range": (0.8, 0.7)}
+    return {"finding": "interpolation", "hole": [2.0, 3.0], "n": 64, "steps": 2,
+            "sets": {k: {"hole_model": row(h), "full_model": row(f), "difference": h - f, "difference_se": 0.01,
+                         "scored_by_both": 64} for k, (h, f) in sets.items()}}
+
+
+def test_the_interpolation_reading_follows_the_numbers():
+    good = interpolation.reading(interpolation_result(0.06))
+    assert "so it interpolates across the hole" in good and "it does not extrapolate" in good
+    bad = interpolation.reading(interpolation_result(0.4))
+    assert "does not fill the hole" in bad and "only 2.0x" in bad
+    assert finding_figure(interpolation_result(0.06)).data[0].y == (0.05, 0.06, 0.8)
+
+
+def fake_checkpoint(folder: Path, videos: int, id_error: float, ood_error: float) -> Path:
+    folder.mkdir(parents=True)
+    dist = {"scenario": "uniform", "speed": [[1.0, 4.0]], "radius": [[0.7, 1.4]], "colors": [["red"]],
+            "shapes": [["circle"]], "directions": [1], "combos": [], "train_size": videos, "resolution": 128}
+    (folder / "model_index.json").write_text(json.dumps({"training_distribution": dist}))
+    (folder / "train_state.json").write_text(json.dumps({"step": 2500, "elapsed_min": 40.0}))
+    table = {"n": 256, "steps": 2, "id": {"error": id_error, "error_se": 0.004, "n_scored": 256, "parse_floor": 0.002},
+             "ood": {"v": {"error": ood_error, "error_se": 0.03, "n_scored": 256}}}
+    (folder / "eval.json").write_text(json.dumps(table))
+    return folder
+
+
+def test_data_scaling_reads_each_checkpoints_table_and_says_what_moved(tmp_path):
+    folders = [fake_checkpoint(tmp_path / name, v, i, o) for name, v, i, o in
+               (("b", 3000, 0.10, 0.80), ("a", 1000, 0.20, 0.75), ("c", 12000, 0.05, 0.78))]
+    result = {"finding": "data-scaling", **data_scaling.data_scaling([str(f) for f in folders])}
+    assert [p["videos"] for p in result["points"]] == [1000, 3000, 12000]
+    text = data_scaling.reading(result)
+    assert "ID error goes from 0.200 ± 0.004 to 0.050 ± 0.004 (falls)" in text
+    assert "0.750 ± 0.030 to 0.780 ± 0.030 (does not change beyond its noise)" in text
+    assert "more data still lowers the ID error" in text
+    fig = finding_figure(json.loads(json.dumps(result)))  # as saved: the paper's sizes become strings
+    assert fig.data[1].x == (30_000, 3_000_000)
+    with pytest.raises(FileNotFoundError, match="phydemo evaluate --checkpoint"):
+        data_scaling.scaling_point(fake_checkpoint(tmp_path / "d", 10, 0.1, 0.1).with_name("d") / "..")
+
+
+def test_saved_findings_load_in_order(tmp_path):
+    findings.save({"finding": "interpolation", "x": 1}, tmp_path)
+    findings.save({"finding": "attribute-order", "x": 2}, tmp_path)
+    assert list(findings.load_all(tmp_path)) == ["attribute-order", "interpolation"]
+
+
+def test_ship_trains_exports_and_measures_a_lab_checkpoint(tmp_path):
+    from phydemo.eval.lab import EXPERIMENTS
+    from phydemo.model.checkpoint import load_pipeline
+    from phydemo.ship import ship
+
+    configs = tmp_path / "configs"
+    configs.mkdir()
+    tiny = {"name": "lab-color-velocity", "data_kwargs": EXPERIMENTS["color-velocity"].data_kwargs, "train_size": 8,
+            "resolution": 16, "batch_size": 4, "warmup_steps": 1, "max_steps": 2, "eval_every": 100, "eval_n": 2,
+            "eval_steps": 1, "model": {"patch_size": 8, "patch_size_t": 4, "hidden_size": 32, "depth": 1, "num_heads": 2},
+            "output_dir": str(tmp_path / "runs"), "data_dir": str(tmp_path / "data")}
+    (configs / "lab-color-velocity.yaml").write_text(yaml.safe_dump(tiny))
+    folder = ship("lab-color-velocity", root=tmp_path / "checkpoints", configs=configs, n=4, per_cell=1, lab_n=4)
+    assert folder == tmp_path / "checkpoints/lab-color-velocity"
+    for name in ("eval.json", "error_map.json", "experiment.json", "README.md", "training_index.npz"):
+        assert (folder / name).is_file(), name
+    assert json.loads((folder / "eval.json").read_text())["id"]["n"] == 4
+    assert json.loads((folder / "experiment.json").read_text())["n"] == 4
+    assert load_pipeline(folder).training_distribution.train_size == 8
