@@ -27,8 +27,17 @@ def _training_text(folder: Path, name: str, cfg: dict, state: dict) -> str:
                if cfg.get("final_weights") == "raw" else f"EMA {cfg['ema_decay']}")
     ends = cfg.get("anneal_at") or []
     cycles = (f"; the lr also decayed to 0 at step {', '.join(f'{e:,}' for e in ends)} and warmed up again" if ends else "")
-    near = f" and within {cfg['ball_loss_dilate']} px of them" if cfg.get("ball_loss_dilate") else ""
-    ball = f", squared error on ball pixels{near} weighted {1 + cfg['ball_loss_weight']:g}x" if cfg.get("ball_loss_weight") else ""
+    latent = bool(cfg.get("autoencoder"))
+    unit, where = ("cells", "latent cells of a ball (unlike an empty frame's)") if latent else ("px", "ball pixels")
+    near = (f" and within {cfg['ball_loss_dilate']} {unit if cfg['ball_loss_dilate'] > 1 or not latent else 'cell'} of them"
+            if cfg.get("ball_loss_dilate") else "")
+    ball = f", squared error on {where}{near} weighted {1 + cfg['ball_loss_weight']:g}x" if cfg.get("ball_loss_weight") else ""
+    space = "pixel space, patch"
+    if latent:
+        vae = json.loads((folder / "vae" / "config.json").read_text())
+        side = vae["sample_size"] // (vae["unshuffle"] * 2 ** (len(vae["block_out_channels"]) - 1))  # as FrameAutoencoder
+        space = (f"in the latent space of the frozen autoencoder in `vae/` (`{cfg['autoencoder']}`: each "
+                 f"{vae['sample_size']} px frame <-> {side}x{side}x{vae['latent_channels']} latents), patch")
     base = state.get("init_from")
     start = (f"fine-tuned from the final weights of `{base['config']}` ({base.get('step', 0):,} steps, "
              f"{base.get('elapsed_min', 0):.0f} minutes) for " if base else "")
@@ -38,7 +47,7 @@ def _training_text(folder: Path, name: str, cfg: dict, state: dict) -> str:
     res = cfg["resolution"]
     return f"""- Data: {cfg['train_size']:,} simulated videos ({dist.scenario}, seed {cfg.get('data_seed', 0)}), {res}x{res} px, {NUM_FRAMES} frames:
   {dist.summary()}.
-- Model: `VideoDiT`, pixel space, patch {m.get('patch_size_t')}x{m.get('patch_size')}x{m.get('patch_size')} (t x h x w), width {m.get('hidden_size')}, depth {m.get('depth')},
+- Model: `VideoDiT`, {space} {m.get('patch_size_t')}x{m.get('patch_size')}x{m.get('patch_size')} (t x h x w), width {m.get('hidden_size')}, depth {m.get('depth')},
   {m.get('num_heads')} heads, adaLN-Zero, x-prediction, rectified flow; weights stored in fp16 (safetensors).
 - Training: {start}{state.get('step', '?'):,} steps of batch {cfg['batch_size']}, AdamW lr {cfg['lr']} (warmup {cfg.get('warmup_steps', 0)},
   linear decay to 0 over the last {cfg.get('decay_steps', 0)}){cycles}, {cfg.get('high_noise_fraction', 0):.0%} of each batch at t = 1 from step {cfg.get('high_noise_from_step', 0)}{ball};
