@@ -84,8 +84,10 @@ def compare_command(args) -> int:
     from phydemo.report import format_comparison
 
     level = None if args.level is None else check_choice("level", args.level, OOD_LEVELS)
-    c = compare(args.a, args.b, n=args.n, seed=args.seed, steps=args.steps, level=level)
-    print(format_comparison(c, args.a, args.b, level, args.seed, args.steps))
+    steps_b = None if args.steps_b is None else check_int("steps-b", args.steps_b, 1, MAX_STEPS)
+    c = compare(args.a, args.b, n=args.n, seed=args.seed, steps=check_int("steps", args.steps, 1, MAX_STEPS),
+                level=level, steps_b=steps_b)
+    print(format_comparison(c, args.a, args.b, level, args.seed, args.steps, steps_b))
     return 0
 
 
@@ -194,6 +196,7 @@ def register(sub) -> None:
     p.add_argument("--seed", type=int, default=EVAL_SEED, help=f"scene seed (tune on {TUNE_SEED})")
     p.add_argument("--steps", type=int, default=DEFAULT_STEPS, help=steps_help)
     p.add_argument("--level", default=None, help="an OOD level (v, r, vr); ID scenes when left out")
+    p.add_argument("--steps-b", type=int, default=None, help="B's sampling steps, when they differ from A's")
     p.set_defaults(func=compare_command)
 
     p = sub.add_parser("experiment", help="mechanism lab: run a section-5 experiment and print its tally, or a "

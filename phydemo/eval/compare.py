@@ -41,8 +41,11 @@ class Comparison:
 
 
 def compare(a: str, b: str, n: int = 256, seed: int = EVAL_SEED, steps: int = DEFAULT_STEPS,
-            level: str | None = None) -> Comparison:
-    (ea, ca), (eb, cb) = (per_scene(ck, n, seed, steps, level) for ck in (a, b))
+            level: str | None = None, steps_b: int | None = None) -> Comparison:
+    """B against A on the same scenes and noise; B samples with ``steps_b`` steps where given (each model at its own
+    chosen number), else with ``steps`` as A."""
+    ea, ca = per_scene(a, n, seed, steps, level)
+    eb, cb = per_scene(b, n, seed, steps if steps_b is None else steps_b, level)
     return paired(ea, eb, ca, cb)
 
 
