@@ -30,7 +30,7 @@ AUTOENCODER_FILES = ("config.json", "diffusion_pytorch_model.safetensors", "trai
 def _files_of(src: Path) -> tuple[str, ...]:
     """What a run's checkpoint ships, after checking that it loads (the error names the file)."""
     if (src / "model_index.json").is_file() or not (src / "config.json").is_file():
-        names = PIPELINE_FILES
+        names = PIPELINE_FILES + (("vae",) if (src / "vae").is_dir() else ())  # a latent DiT ships its autoencoder
         loader = lambda: load_pipeline(src, device="cpu")  # noqa: E731
     else:
         names = AUTOENCODER_FILES
@@ -62,7 +62,7 @@ def export_run(run_dir: str | Path, dest: str | Path) -> Path:
         base_log = _base_run_log(staging)
         if base_log is not None:
             shutil.copy2(base_log, staging / "base_train_log.jsonl")
-        if names == PIPELINE_FILES:
+        if "model_index.json" in names:
             write_training_index(staging)
         write_card(staging, dest.name)
         too_big = [p for p in staging.rglob("*") if p.is_file() and p.stat().st_size >= MAX_FILE_BYTES]
