@@ -204,7 +204,7 @@ def test_client_gets_h264_video_and_plot(server):
     fig = json.loads(plot["plot"]) if isinstance(plot, dict) else plot
     names = [t.get("name", "") for t in fig["data"]]
     assert any(n.startswith("ground truth") for n in names) and any(n.startswith("generated") for n in names)
-    assert "velocity error" in report and "Nearest of the 30,000 training videos" in nearest
+    assert "velocity error" in report and "Nearest of the 12,000 training videos" in nearest  # uniform's data set
     assert "checkpoint=uniform" in link and "seed=0" in link
     law = json.loads(law["plot"]) if isinstance(law, dict) else law
     assert any(t.get("name", "").startswith("the law") for t in law["data"])

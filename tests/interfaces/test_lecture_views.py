@@ -52,7 +52,7 @@ def test_every_view_works_on_every_shipped_checkpoint(demo, name):
     color, shape, _, _ = dist.first_case()
     v = 5.5  # out of distribution for every checkpoint
     res = demo.run(name, v, v, 1.0, 1.0, color, shape, 0, 2)
-    assert "Nearest of the 30,000 training videos" in res.nearest
+    assert f"Nearest of the {dist.train_size:,} training videos" in res.nearest
     assert any(t.name.startswith("ground truth, parsed") for t in res.figure.data)  # velocity: the parser on both
     assert any(t.name.startswith("the law") for t in res.law.data)
     figure, rows, speeds, radii = demo.error_map(name)

@@ -165,8 +165,10 @@ def test_every_shipped_lab_checkpoint_has_its_measured_card():
 
 
 def test_model_card_names_a_weighted_ball_loss(tmp_path):
+    assert "on latent cells of a ball (unlike an empty frame's) and within 1 cell of them weighted 10x" in \
+        (ROOT / "checkpoints/uniform/README.md").read_text()  # the 128 px latent model weighs latent cells
     folder = tmp_path / "uniform"
-    shutil.copytree(ROOT / "checkpoints/uniform", folder)
+    shutil.copytree(ROOT / "checkpoints/uniform-32px", folder)
     cfg = {**yaml.safe_load((folder / "train_config.yaml").read_text()), "ball_loss_weight": 0.0, "ball_loss_dilate": 0}
     (folder / "train_config.yaml").write_text(yaml.safe_dump(cfg))
     assert "ball pixels" not in write_card(folder).read_text()
