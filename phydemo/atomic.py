@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from collections.abc import Iterator
@@ -24,3 +25,10 @@ def atomic_path(path: str | Path, suffix: str) -> Iterator[str]:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_json(path: str | Path, data, indent: int | None = 2) -> Path:
+    """Write ``data`` as JSON at ``path`` atomically."""
+    with atomic_path(path, ".json") as tmp:
+        Path(tmp).write_text(json.dumps(data, indent=indent))
+    return Path(path)

@@ -4,10 +4,9 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from phydemo.atomic import atomic_path
+from phydemo.atomic import write_json
 from phydemo.eval.error_map import error_map, save_error_map
 from phydemo.eval.evaluate import evaluate_pipeline, quick_eval
 from phydemo.eval.lab import EXPERIMENTS, run_experiment
@@ -20,12 +19,6 @@ from phydemo.report import write_card
 
 CONFIG_DIR = Path("configs")
 LAB_N = 128  # test rollouts a shipped lab checkpoint's tally counts
-
-
-def write_json(path: Path, data: dict) -> Path:
-    with atomic_path(path, ".json") as tmp:
-        Path(tmp).write_text(json.dumps(data, indent=2))
-    return path
 
 
 def write_evaluation(folder: Path, n: int = 256, steps: int = DEFAULT_STEPS, progress: bool = True) -> dict:

@@ -4,7 +4,6 @@ checkpoints scene by scene, run a lab ``experiment``, ``benchmark`` sampling."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from phydemo.cli.scene_options import add_scene_options, scene_from_args
 from phydemo.errors import InputError, check_choice, check_int
@@ -28,7 +27,7 @@ def _load(checkpoint, quiet: bool):
 
 
 def evaluate_command(args) -> int:
-    from phydemo.atomic import atomic_path
+    from phydemo.atomic import write_json
     from phydemo.eval.evaluate import evaluate_pipeline
     from phydemo.model.checkpoint import resolve_checkpoint
     from phydemo.report import format_table, write_card
@@ -51,8 +50,7 @@ def evaluate_command(args) -> int:
     # a name, not a machine path (a training run's folder is named by its run: uniform-latent-probe/checkpoint)
     res["checkpoint"] = folder.name if folder.name != "checkpoint" else f"{folder.parent.name}/{folder.name}"
     if args.card:
-        with atomic_path(folder / "eval.json", ".json") as tmp:
-            Path(tmp).write_text(json.dumps(res, indent=2))
+        write_json(folder / "eval.json", res)
         write_card(folder)
     print(json.dumps(res, indent=2) if args.json else format_table(res))
     return 0
@@ -92,7 +90,7 @@ def compare_command(args) -> int:
 
 
 def experiment_command(args) -> int:
-    from phydemo.atomic import atomic_path
+    from phydemo.atomic import write_json
     from phydemo.eval.findings import FINDINGS
     from phydemo.eval.lab import EXPERIMENTS, run_experiment
     from phydemo.model.checkpoint import resolve_checkpoint
@@ -105,8 +103,7 @@ def experiment_command(args) -> int:
     folder = resolve_checkpoint(args.checkpoint or f"lab-{name}")
     summary, _, _ = run_experiment(name, _load(folder, args.json), n=n, seed=args.seed, steps=args.steps)
     if args.card:
-        with atomic_path(folder / "experiment.json", ".json") as tmp:
-            Path(tmp).write_text(json.dumps({**summary, "seed": args.seed, "steps": args.steps}, indent=2))
+        write_json(folder / "experiment.json", {**summary, "seed": args.seed, "steps": args.steps})
         write_card(folder)
     print(json.dumps(summary, indent=2) if args.json else format_lab_summary(summary))
     return 0
@@ -132,7 +129,7 @@ def finding_command(args) -> int:
 
 
 def autoencoder_floor_command(args) -> int:
-    from phydemo.atomic import atomic_path
+    from phydemo.atomic import write_json
     from phydemo.eval.autoencoder_floor import autoencoder_floor
     from phydemo.model.autoencoder import FrameAutoencoder
     from phydemo.model.checkpoint import resolve_checkpoint
@@ -146,8 +143,7 @@ def autoencoder_floor_command(args) -> int:
     table = autoencoder_floor(FrameAutoencoder.from_pretrained(folder), n=check_int("n", args.n, 2, 4096),
                               seed=args.seed, scenarios=scenarios, levels=_levels(args.levels))
     if args.save:
-        with atomic_path(folder / "floor.json", ".json") as tmp:
-            Path(tmp).write_text(json.dumps({"n": args.n, "seed": args.seed, "floor": table}, indent=2))
+        write_json(folder / "floor.json", {"n": args.n, "seed": args.seed, "floor": table})
     print(json.dumps(table, indent=2) if args.json else format_autoencoder_floor(table))
     return 0
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from phydemo.eval.evaluate import sample_scenes, score_videos
+from phydemo.eval.evaluate import sample_scenes, score_videos, standard_error
 from phydemo.model.checkpoint import load_pipeline
 from phydemo.protocol import DEFAULT_STEPS, EVAL_SEED
 
@@ -53,7 +53,7 @@ def paired(ea: np.ndarray, eb: np.ndarray, ca: np.ndarray, cb: np.ndarray) -> Co
     """Per-scene errors (NaN: not scored) and clean flags of A and B on the same scenes, compared."""
     both = np.isfinite(ea) & np.isfinite(eb)
     d = eb[both] - ea[both]
-    se = float(d.std(ddof=1) / np.sqrt(len(d))) if len(d) > 1 else float("nan")
-    return Comparison(len(ea), int(both.sum()), float(ea[both].mean()), float(eb[both].mean()), float(d.mean()), se,
+    return Comparison(len(ea), int(both.sum()), float(ea[both].mean()), float(eb[both].mean()), float(d.mean()),
+                      standard_error(d),
                       float(np.mean(d < 0)), float(ca.mean()), float(cb.mean()), int(np.sum(ca & ~cb)),
                       int(np.sum(cb & ~ca)))

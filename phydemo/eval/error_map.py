@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from phydemo.atomic import atomic_path
+from phydemo.atomic import write_json
 from phydemo.eval.clean import is_clean
 from phydemo.eval.rollout import run_rollouts
 from phydemo.protocol import DEFAULT_STEPS, EVAL_SEED, WORLD_SIZE
@@ -64,9 +64,7 @@ def error_map(pipe, per_cell: int = 4, steps: int = DEFAULT_STEPS, seed: int = E
 
 
 def save_error_map(folder: str | Path, result: dict) -> Path:
-    with atomic_path(Path(folder) / MAP_FILE, ".json") as tmp:
-        Path(tmp).write_text(json.dumps(result))
-    return Path(folder) / MAP_FILE
+    return write_json(Path(folder) / MAP_FILE, result, indent=None)
 
 
 def load_error_map(folder: str | Path) -> dict | None:

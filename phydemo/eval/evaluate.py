@@ -37,13 +37,18 @@ def score(scenario: str, generated: np.ndarray, videos: datamod.VideoSet) -> dic
     errors, floors = np.array(errors), np.array(floors)
     scored = errors[np.isfinite(errors)]
     out = {"error": float(np.nanmean(errors)), "error_median": float(np.nanmedian(errors)),
-           "error_se": float(scored.std(ddof=1) / np.sqrt(len(scored))) if len(scored) > 1 else float("nan"),
+           "error_se": standard_error(scored),
            "parse_floor": float(np.nanmean(floors)), "clean_fraction": float(np.mean(clean)),
            "n": int(len(errors)), "n_scored": len(scored)}
     if speeds:
         out["bias_by_speed"] = bias_by_speed(np.array(speeds), np.array(signed))
     out["error_by_radius"] = error_by_radius(np.array(radii), errors, np.array(clean))
     return out
+
+
+def standard_error(values: np.ndarray) -> float:
+    """The standard error of the mean of ``values`` (NaN with fewer than two)."""
+    return float(values.std(ddof=1) / np.sqrt(len(values))) if len(values) > 1 else float("nan")
 
 
 def error_by_radius(radii: np.ndarray, errors: np.ndarray, clean: np.ndarray, width: float = 0.25) -> list[dict]:

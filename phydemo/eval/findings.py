@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from phydemo.atomic import atomic_path
+from phydemo.atomic import write_json
 from phydemo.eval import attribute_order, data_scaling, interpolation
 from phydemo.model.checkpoint import CHECKPOINT_ROOT, read_training_distribution
 from phydemo.protocol import DEFAULT_STEPS, EVAL_SEED
@@ -84,10 +84,7 @@ def reading(result: dict) -> str:
 
 
 def save(result: dict, folder: str | Path = FINDINGS_DIR) -> Path:
-    path = Path(folder) / f"{result['finding']}.json"
-    with atomic_path(path, ".json") as tmp:
-        Path(tmp).write_text(json.dumps(result, indent=2))
-    return path
+    return write_json(Path(folder) / f"{result['finding']}.json", result)
 
 
 def load_all(folder: str | Path = FINDINGS_DIR) -> dict[str, dict]:

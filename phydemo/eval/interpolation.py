@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from phydemo.eval.compare import paired, per_scene
+from phydemo.eval.evaluate import standard_error
 from phydemo.protocol import DEFAULT_STEPS, EVAL_SEED
 
 HOLE = (2.0, 3.0)  # the speeds held out of the hole model's training set
@@ -25,8 +26,7 @@ SETS = (("trained speeds", None, HOLE_DATA),
 
 def mean_se(errors: np.ndarray) -> dict:
     scored = errors[np.isfinite(errors)]
-    se = float(scored.std(ddof=1) / np.sqrt(len(scored))) if len(scored) > 1 else float("nan")
-    return {"error": float(scored.mean()) if len(scored) else float("nan"), "se": se, "n": len(errors),
+    return {"error": float(scored.mean()) if len(scored) else float("nan"), "se": standard_error(scored), "n": len(errors),
             "n_scored": len(scored)}
 
 

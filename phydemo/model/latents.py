@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from phydemo.atomic import atomic_path
+from phydemo.atomic import write_json
 from phydemo.model.autoencoder import FrameAutoencoder
 from phydemo.model.pipeline import to_model_space
 from phydemo.world.dataset import CHUNK, generate_chunks
@@ -77,7 +77,7 @@ def load_or_build_latents(path: Path, vae: FrameAutoencoder, scenario: str, n: i
     if out.shape != shape:
         raise ValueError(f"{partial}: shape {out.shape}, expected {shape}; delete it to rebuild")
     if not done:
-        done = _copy_whole_chunks(path, n, chunk, out)
+        done = _start_from_other_size(path, n, chunk, out)
         _write_progress(progress, done)
     bar = tqdm(total=n, initial=min(done * chunk, n), desc=f"{scenario}/train latents", unit="video")
     for i, videos in enumerate(generate_chunks(scenario, "train", n, seed, vae.config.sample_size, chunk=chunk,
@@ -94,11 +94,10 @@ def load_or_build_latents(path: Path, vae: FrameAutoencoder, scenario: str, n: i
 
 
 def _write_progress(progress: Path, chunks: int) -> None:
-    with atomic_path(progress, ".json") as tmp:
-        Path(tmp).write_text(json.dumps({"chunks": chunks}))
+    write_json(progress, {"chunks": chunks}, indent=None)
 
 
-def _copy_whole_chunks(path: Path, n: int, chunk: int, out: np.ndarray) -> int:
+def _start_from_other_size(path: Path, n: int, chunk: int, out: np.ndarray) -> int:
     """Start from a finished cache of the same set and another size: a larger one holds all ``n`` videos (its first
     ``n``), a smaller one its whole chunks. Return the number of chunks copied."""
     pattern = re.compile(re.escape(path.name).replace(re.escape(f"-n{n}-"), r"-n(\d+)-") + "$")
