@@ -136,9 +136,9 @@ class PhyDiTPipeline(DiffusionPipeline):
                 x[:, :, :NUM_COND_FRAMES] = cond[:, :, :NUM_COND_FRAMES]
                 outputs.append(x)
         video = torch.cat(outputs)
-        if self.vae is not None:
-            video = torch.cat([self.vae.decode_video(video[i:i + batch_size].to(self.vae.dtype))
-                               for i in range(0, n, batch_size)])
-            video[:, :, :NUM_COND_FRAMES] = given_pixels.to(video.dtype)  # the given frames come back exactly
+        if self.vae is not None:  # only the generated frames are decoded: the given ones come back exactly
+            rest = video[:, :, NUM_COND_FRAMES:].to(self.vae.dtype)
+            rest = torch.cat([self.vae.decode_video(rest[i:i + batch_size]) for i in range(0, n, batch_size)])
+            video = torch.cat([given_pixels.to(rest.dtype), rest], dim=2)
         frames = video if output_type == "pt" else from_model_space(video)
         return PhyDiTPipelineOutput(frames=frames) if return_dict else (frames,)
