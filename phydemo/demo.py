@@ -106,7 +106,15 @@ class Demo:
 
     @property
     def names(self) -> list[str]:
-        return list(self.pipes)
+        """The checkpoints in the order a visitor meets them: the scenario models (uniform, parabola, collision), their
+        variants (another resolution or data size), then the mechanism lab's."""
+        order = ("uniform", "parabola", "collision")
+
+        def key(name: str):
+            base = next((i for i, s in enumerate(order) if name == s or name.startswith(f"{s}-")), len(order))
+            return (name.startswith("lab-"), name not in order, base, name)
+
+        return sorted(self.pipes, key=key)
 
     def _pipe(self, name) -> PhyDiTPipeline:
         return self.pipes[check_choice("checkpoint", name, self.pipes)]

@@ -121,3 +121,13 @@ def test_velocity_plot_has_no_placeholder_annotation(demo):
 def test_the_report_explains_its_terms(demo):
     report = demo.run("uniform", 2.5, 2.5, 1.0, 1.0, "red", "circle", 0, 2).report
     assert "*Parse floor*" in report and "*Clean*" in report
+
+
+def test_checkpoints_are_listed_scenarios_first_then_variants_then_the_lab(demo):
+    names = demo.names
+    scenarios = [n for n in ("uniform", "parabola", "collision") if n in demo.pipes]
+    assert names[:len(scenarios)] == scenarios
+    labs = [n for n in names if n.startswith("lab-")]
+    assert labs and names[-len(labs):] == sorted(labs)
+    assert sorted(names) == sorted(demo.pipes)
+    assert names.index("uniform-32px") < names.index(labs[0])
