@@ -29,9 +29,6 @@ class Finding:
     def missing(self, root: str | Path = CHECKPOINT_ROOT) -> list[str]:
         return [c for c in self.checkpoints if not (Path(root) / c / "model_index.json").is_file()]
 
-    def shipped(self, root: str | Path = CHECKPOINT_ROOT) -> list[str]:
-        return [c for c in self.checkpoints if c not in self.missing(root)]
-
 
 FINDINGS: dict[str, Finding] = {f.name: f for f in [
     Finding("attribute-order", "Attribute priority, all pairs together",
@@ -53,7 +50,8 @@ def compute(name: str, n: int = 128, seed: int = EVAL_SEED, steps: int = DEFAULT
     ``experiment.json``, the others named as not trained; data scaling: from each shipped checkpoint's ``eval.json``,
     at least two; interpolation: sampled here, both models on the same scenes)."""
     finding = FINDINGS[name]
-    shipped, missing = finding.shipped(), finding.missing()
+    missing = finding.missing()
+    shipped = [c for c in finding.checkpoints if c not in missing]
     need = {"attribute-order": 1, "interpolation": 2, "data-scaling": 2}[name]
     if len(shipped) < need:
         raise FileNotFoundError(f"{name}: needs {need} of {', '.join(finding.checkpoints)} under {CHECKPOINT_ROOT}; "
