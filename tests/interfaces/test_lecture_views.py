@@ -11,6 +11,7 @@ import pytest
 from phydemo.demo import GUESS_FRAME, Demo
 from phydemo.errors import InputError
 from phydemo.eval.error_map import MAP_FILE, error_map
+from phydemo.eval.findings import FINDINGS
 from phydemo.eval.metrics import fully_visible, velocity_error
 from phydemo.eval.rollout import Rollout
 from phydemo.plots import law_figure
@@ -92,9 +93,10 @@ def test_shipped_error_maps_are_small_and_show_the_law_holding_inside_the_box(de
     speeds, radii = np.array(result["speeds"]), np.array(result["radii"])
     inside = np.outer([any(lo <= r <= hi for lo, hi in box_radii) for r in radii],
                       [any(lo <= v <= hi for lo, hi in box_speeds) for v in speeds])
-    # the scenario models: 11-22x (the paper's contrast); the lab models, 2,000 steps each to read attributes rather
-    # than 0.02-precise speeds: 2.1-14x
-    ratio = 10 if not name.startswith("lab-") else 2
+    # the scenario models: 11-22x (the paper's contrast); the lab models and the models of a finding, 2,000-2,500
+    # steps each to read attributes or to be one point of a curve rather than 0.02-precise speeds: 2.1-14x
+    short = name.startswith("lab-") or any(name in f.checkpoints for f in FINDINGS.values())
+    ratio = 2 if short else 10
     assert np.nanmean(err[inside]) * ratio < np.nanmean(err[~inside])
 
 
