@@ -1,6 +1,7 @@
 """From a config to a shipped, measured checkpoint: train (or resume) ``configs/<name>.yaml``, export the run to
 ``checkpoints/<name>``, write its reported table (``eval.json``), its error map and, for a lab preset, its tally
-(``experiment.json``), then its model card. The same steps as the commands in docs/training.md, in one call."""
+(``experiment.json``), then its model card. The same steps as the commands in docs/training.md, in one call;
+``measure`` repeats the measuring part on a shipped folder (after a change of the default sampling steps)."""
 
 from __future__ import annotations
 
@@ -50,13 +51,19 @@ def ship(name: str, root: str | Path = CHECKPOINT_ROOT, configs: str | Path = CO
     train(cfg, evaluate=quick_eval)
     if checkpoint_state(cfg.run_dir / "checkpoint").get("step", 0) < cfg.max_steps:
         raise RuntimeError(f"{name}: the run stopped before step {cfg.max_steps} (max_minutes); rerun to continue it")
-    folder = export_run(cfg.run_dir, Path(root) / name)
+    return measure(export_run(cfg.run_dir, Path(root) / name), n=n, per_cell=per_cell, lab_n=lab_n)
+
+
+def measure(folder: str | Path, n: int = 256, per_cell: int = 4, lab_n: int = LAB_N) -> Path:
+    """Everything a shipped checkpoint reports, measured again at today's ``DEFAULT_STEPS``: its table (``eval.json``),
+    its error map, its lab tally (a lab preset) and its card."""
+    folder = Path(folder)
     write_evaluation(folder, n=n)
     pipe = load_pipeline(folder)
     pipe.set_progress_bar_config(disable=True)
     save_error_map(folder, error_map(pipe, per_cell=per_cell))
-    experiment = name.removeprefix("lab-")
-    if name.startswith("lab-") and experiment in EXPERIMENTS:
+    experiment = folder.name.removeprefix("lab-")
+    if folder.name.startswith("lab-") and experiment in EXPERIMENTS:
         write_lab_tally(folder, experiment, n=lab_n)
     write_card(folder)
     return folder
