@@ -27,7 +27,7 @@ from phydemo.finding_plots import finding_figure
 from phydemo.model.checkpoint import CHECKPOINT_ROOT, default_device, load_pipeline, shipped_checkpoints
 from phydemo.model.pipeline import PhyDiTPipeline
 from phydemo.plots import error_map_figure, law_figure, prediction_figure, sweep_figure, velocity_figure
-from phydemo.protocol import DEFAULT_STEPS, MAX_STEPS, NUM_COND_FRAMES, WORLD_SIZE
+from phydemo.protocol import DEFAULT_STEPS, MAX_STEPS, NUM_COND_FRAMES, WORLD_SIZE, sampling_steps
 from phydemo.report import (
     distribution_status,
     finding_markdown,
@@ -217,8 +217,8 @@ class Demo:
     def error_map(self, name) -> tuple[go.Figure, list[list], list[float], list[float]]:
         """The shipped error map: a figure, and its table (rows: radius, columns: speed) to pick a cell from."""
         result = self.maps[check_choice("checkpoint", name, [n for n, m in self.maps.items() if m])]
-        title = (f"{name}: mean velocity error of {result['per_cell']} scenes per cell, {result['steps']} sampling "
-                 f"steps; the training box in white")
+        title = (f"{name}: mean velocity error of {result['per_cell']} scenes per cell, {sampling_steps(result['steps'])}; "
+                 f"the training box in white")
         rows = [[r] + [None if v is None else round(v, 3) for v in row] for r, row in zip(result["radii"], result["error"])]
         return error_map_figure(result, self.distribution(name), title), rows, result["speeds"], result["radii"]
 
@@ -261,7 +261,7 @@ class Demo:
         params = [self.params(name, v, v, radius, radius, color, shape) for v in speeds]
         rollouts = self._sample(name, params, scene_seeds(seed, count), steps, LONG, progress)
         title = (f"{name}: r = {params[0].balls()[0].radius:g}, {params[0].balls()[0].color} "
-                 f"{params[0].balls()[0].shape}, seed {seed}, {steps} sampling steps")
+                 f"{params[0].balls()[0].shape}, seed {seed}, {sampling_steps(steps)}")
         return sweep_figure(speeds, [generated_speed(r) for r in rollouts], dist, title)
 
     # ------------------------------------------------------------ mechanism lab
@@ -291,5 +291,5 @@ class Demo:
             strip = frame_strip(r.generated, every=4, size=64)
             text = rollout_caption(EXPERIMENTS[experiment], r.generated, r.params, outcome)
             rows.append(np.concatenate([caption(text, strip.shape[1]), strip]))
-        ran = f"`{name}`, n = {n}, seed {seed}, {steps} sampling steps"
+        ran = f"`{name}`, n = {n}, seed {seed}, {sampling_steps(steps)}"
         return stack_rows(rows), f"Ran {ran}.\n\n" + lab_markdown(summary)

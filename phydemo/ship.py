@@ -1,6 +1,6 @@
 """From a config to a shipped, measured checkpoint: train (or resume) ``configs/<name>.yaml``, export the run to
-``checkpoints/<name>``, write its reported table (``eval.json``), its error map and, for a lab preset, its tally
-(``experiment.json``), then its model card. The same steps as the commands in docs/training.md, in one call;
+``checkpoints/<name>``, write its reported table (``eval.json``; for a lab preset its tally, ``experiment.json``), its
+error map, then its model card. The same steps as the commands in docs/training.md, in one call;
 ``measure`` repeats the measuring part on a shipped folder (after a change of the default sampling steps)."""
 
 from __future__ import annotations
@@ -55,15 +55,17 @@ def ship(name: str, root: str | Path = CHECKPOINT_ROOT, configs: str | Path = CO
 
 
 def measure(folder: str | Path, n: int = 256, per_cell: int = 4, lab_n: int = LAB_N) -> Path:
-    """Everything a shipped checkpoint reports, measured again at today's ``DEFAULT_STEPS``: its table (``eval.json``),
-    its error map, its lab tally (a lab preset) and its card."""
+    """Everything a shipped checkpoint reports, measured at today's ``DEFAULT_STEPS``: its error map, its card, and
+    either its lab tally (a mechanism-lab preset, whose cases are not the scenario's ID set) or its reported table
+    (``eval.json``: every other model, those of a finding included)."""
     folder = Path(folder)
-    write_evaluation(folder, n=n)
-    pipe = load_pipeline(folder)
-    pipe.set_progress_bar_config(disable=True)
-    save_error_map(folder, error_map(pipe, per_cell=per_cell))
     experiment = folder.name.removeprefix("lab-")
     if folder.name.startswith("lab-") and experiment in EXPERIMENTS:
         write_lab_tally(folder, experiment, n=lab_n)
+    else:
+        write_evaluation(folder, n=n)
+    pipe = load_pipeline(folder)
+    pipe.set_progress_bar_config(disable=True)
+    save_error_map(folder, error_map(pipe, per_cell=per_cell))
     write_card(folder)
     return folder

@@ -13,7 +13,7 @@ import numpy as np
 
 from phydemo.eval.compare import paired, per_scene
 from phydemo.eval.evaluate import standard_error
-from phydemo.protocol import DEFAULT_STEPS, EVAL_SEED
+from phydemo.protocol import DEFAULT_STEPS, EVAL_SEED, sampling_steps
 
 HOLE = (2.0, 3.0)  # the speeds held out of the hole model's training set
 TRAINED = [[1.0, HOLE[0]], [HOLE[1], 4.0]]
@@ -60,4 +60,4 @@ def reading(result: dict) -> str:
             f"trained on every speed (paired difference {hole['difference']:+.3f} ± {hole['difference_se']:.3f}) and "
             f"{trained['hole_model']['error']:.3f} on the speeds it trained on, {inside}. Outside the training range "
             f"the error is {out['hole_model']['error']:.3f} (hole model) and {out['full_model']['error']:.3f} (full "
-            f"model), {outside} (n = {result['n']} scenes per set, {result['steps']} sampling steps).")
+            f"model), {outside} (n = {result['n']} scenes per set, {sampling_steps(result['steps'])}).")

@@ -10,7 +10,7 @@ import yaml
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 from phydemo.model.checkpoint import read_training_distribution
-from phydemo.protocol import EVAL_SEED, NUM_COND_FRAMES, NUM_FRAMES, PAPER_REFERENCE
+from phydemo.protocol import EVAL_SEED, NUM_COND_FRAMES, NUM_FRAMES, PAPER_REFERENCE, sampling_steps
 from phydemo.report.messages import PAPER
 from phydemo.report.tables import breakdowns, format_autoencoder_floor, result_sets, summary_lines
 
@@ -65,7 +65,7 @@ def _measured_text(name: str, results: dict) -> str:
     return f"""## Measured
 
 `phydemo evaluate --checkpoint {name} --n {results['n']} --steps {results['steps']} --card` (the fixed evaluation
-scenes, seed {results.get('seed', EVAL_SEED)}). Velocity error in world units / s, {results['steps']} sampling steps; "clean" is {CLEAN};
+scenes, seed {results.get('seed', EVAL_SEED)}). Velocity error in world units / s, {sampling_steps(results['steps'])}; "clean" is {CLEAN};
 "scored" counts the scenes with a scored frame (a collision scene is not scored when no frame after the contact
 shows both balls wholly in view).
 

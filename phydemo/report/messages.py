@@ -9,7 +9,7 @@ from pathlib import Path
 
 from phydemo.eval import findings
 from phydemo.eval.rollout import Rollout
-from phydemo.protocol import FRAME_DT, PAPER_REFERENCE, WORLD_SIZE
+from phydemo.protocol import FRAME_DT, PAPER_REFERENCE, WORLD_SIZE, sampling_steps
 from phydemo.report.tables import result_sets, summary_lines
 
 PAPER = "https://arxiv.org/abs/2411.02385"
@@ -27,7 +27,7 @@ def measured_text(folder: Path) -> str:
         parts = [f"ID error {rid['error']:.3f} (parse floor {rid['parse_floor']:.3f}, "
                  f"{rid['clean_fraction']:.0%} of rollouts clean)"]
         parts += [f"{name} {r['error']:.3f} ({r['error'] / rid['error']:.1f}x ID)" for name, r in result_sets(res)[1:]]
-        return (f"**Measured** on {res['n']} scenes per set ({res['steps']} sampling steps), world units / s: "
+        return (f"**Measured** on {res['n']} scenes per set ({sampling_steps(res['steps'])}), world units / s: "
                 + "; ".join(parts) + ".")
     except FileNotFoundError:
         if (folder / "experiment.json").exists():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from phydemo.protocol import EVAL_SEED
+from phydemo.protocol import EVAL_SEED, sampling_steps
 
 OOD_NAMES = {"v": "OOD speed", "r": "OOD radius", "vr": "OOD speed and radius"}
 
@@ -39,7 +39,7 @@ def breakdowns(results: dict) -> list[tuple[str, list[tuple[str, str]]]]:
 
 def format_table(res: dict) -> str:
     """The paper's table as ``phydemo evaluate`` prints it."""
-    rows = [f"{res['checkpoint']}  ({res['scenario']}, n={res['n']} per row, {res['steps']} steps, {res['resolution']}px, "
+    rows = [f"{res['checkpoint']}  ({res['scenario']}, n={res['n']} per row, {sampling_steps(res['steps'])}, {res['resolution']}px, "
             f"scene seed {res.get('seed', EVAL_SEED)})",
             f"{'set':<22}{'error':>9}{'+-se':>8}{'median':>9}{'floor':>9}{'clean':>7}{'scored':>8}"]
     for name, r in result_sets(res):
@@ -59,7 +59,7 @@ def format_parse_floor(table: dict, resolutions) -> str:
 
 def format_comparison(c, a: str, b: str, level: str | None, seed: int, steps: int, steps_b: int | None = None) -> str:
     """``phydemo compare``: both means on the scenes both scored, the paired difference, the clean counts."""
-    sampling = f"{steps} steps" if steps_b in (None, steps) else f"A {steps} steps, B {steps_b}"
+    sampling = sampling_steps(steps) if steps_b in (None, steps) else f"A {sampling_steps(steps)}, B {steps_b}"
     return "\n".join([
         f"{level or 'ID'} scenes, n = {c.n} (seed {seed}, {sampling}), {c.scored_by_both} scored by both",
         f"A {a}: error {c.error_a:.4f}, clean {c.clean_a:.2f}",

@@ -101,8 +101,8 @@ def test_the_videos_on_disk_stay_bounded_under_a_thousand_requests(tmp_path):
 def test_sweep_and_lab_say_what_they_ran(demo):
     fig = demo.sweep("parabola", 1.0, 5.0, 3, 0.9, "red", "circle", 7, 2)
     assert fig.layout.title.text == "parabola: r = 0.9, red circle, seed 7, 2 sampling steps"
-    _, tally = demo.lab("color-shape", 2, 3, 2)
-    assert tally.startswith("Ran `lab-color-shape`, n = 2, seed 3, 2 sampling steps.")
+    _, tally = demo.lab("color-shape", 2, 3, 1)
+    assert tally.startswith("Ran `lab-color-shape`, n = 2, seed 3, 1 sampling step.")
 
 
 def test_collision_labels_say_each_reason_once_and_check_colours_per_ball(demo):

@@ -204,6 +204,6 @@ def test_compare_cli_samples_each_model_at_its_own_steps(capsys, monkeypatch):
     monkeypatch.chdir(ROOT)
     assert main(["compare", "uniform", "uniform", "--n", "3", "--steps", "1", "--steps-b", "2", "--seed", "7"]) == 0
     out = capsys.readouterr().out
-    assert "(seed 7, A 1 steps, B 2), 3 scored by both" in out
+    assert "(seed 7, A 1 sampling step, B 2), 3 scored by both" in out
     assert main(["compare", "uniform", "uniform", "--n", "3", "--steps-b", "0"]) == 2
     assert "invalid steps-b=0" in capsys.readouterr().err
