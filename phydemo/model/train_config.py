@@ -1,7 +1,9 @@
 """A training run's options, read from YAML (unknown keys and bad values are refused with the option's name).
 
 As in nanoGPT, a config file overrides only what differs from these defaults, which are the recipe every shipped model
-shares; ``model`` names a preset of ``MODEL_PRESETS`` (with optional overrides: ``{preset: pixel-32, depth: 4}``).
+shares: the latent DiT at 128 px in the frozen autoencoder's space, with the ball-region loss. ``model`` names a preset
+of ``MODEL_PRESETS`` (with optional overrides: ``{preset: pixel-32, depth: 4}``); a 32 px pixel-space model says
+``resolution: 32``, ``model: pixel-32`` and ``autoencoder: ""``.
 """
 
 from __future__ import annotations
@@ -19,11 +21,11 @@ class TrainConfig:
     name: str
     scenario: str = "uniform"
     train_size: int = 30000
-    resolution: int = 32
+    resolution: int = 128
     data_seed: int = 0
     data_kwargs: dict = field(default_factory=dict)  # extra sample_params arguments (lab presets)
-    autoencoder: str = ""  # a FrameAutoencoder folder: train in its latent space (resolution = its frame size)
-    model: dict | str = "pixel-32"  # a preset name, or {preset: name, **VideoDiT overrides}; resolved to a dict
+    autoencoder: str = "checkpoints/autoencoder"  # train in this FrameAutoencoder's latent space ("": in pixels)
+    model: dict | str = "latent-128"  # a preset name, or {preset: name, **VideoDiT overrides}; resolved to a dict
     batch_size: int = 32
     lr: float = 3e-4
     warmup_steps: int = 200
@@ -38,8 +40,8 @@ class TrainConfig:
     max_minutes: float = 0.0  # stop (and save) after this wall time; 0 = no limit
     high_noise_fraction: float = 0.3  # share of each batch trained at t = 1 (pure noise: conditioning only)
     high_noise_from_step: int = 1000  # ... from this step on (a curriculum; 0 = from the start)
-    ball_loss_weight: float = 0.0  # the error on ball (non-background) pixels counts 1 + this many times
-    ball_loss_dilate: int = 0  # ... and on pixels up to this many px from a ball (0: a biased loss, see README)
+    ball_loss_weight: float = 9.0  # the error on ball (non-background) pixels or latent cells counts 1 + this many times
+    ball_loss_dilate: int = 1  # ... and on those up to this many px / cells from a ball (0: a biased loss, docs/training.md)
     ema_decay: float = 0.999
     # the weights of the final checkpoint: "ema", or "raw" = the trained weights themselves, for runs whose lr
     # decays to 0 (decay_steps): annealed, they beat their lagging EMA (uniform ID error 0.057 vs 0.065, n = 128)

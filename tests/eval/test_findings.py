@@ -104,7 +104,7 @@ def test_ship_trains_exports_and_measures_a_lab_checkpoint(tmp_path):
     configs = tmp_path / "configs"
     configs.mkdir()
     tiny = {"name": "lab-color-velocity", "data_kwargs": EXPERIMENTS["color-velocity"].data_kwargs, "train_size": 8,
-            "resolution": 16, "batch_size": 4, "warmup_steps": 1, "max_steps": 2, "eval_every": 100, "eval_n": 2,
+            "resolution": 16, "autoencoder": "", "batch_size": 4, "warmup_steps": 1, "max_steps": 2, "eval_every": 100, "eval_n": 2,
             "eval_steps": 1, "model": {"patch_size": 8, "patch_size_t": 4, "hidden_size": 32, "depth": 1, "num_heads": 2},
             "output_dir": str(tmp_path / "runs"), "data_dir": str(tmp_path / "data")}
     (configs / "lab-color-velocity.yaml").write_text(yaml.safe_dump(tiny))

@@ -23,7 +23,7 @@ TINY = {"patch_size": 8, "patch_size_t": 4, "hidden_size": 32, "depth": 1, "num_
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("run")
-    cfg = TrainConfig(name="tiny", train_size=8, resolution=16, batch_size=4, warmup_steps=1, max_steps=2, model=TINY,
+    cfg = TrainConfig(name="tiny", train_size=8, resolution=16, autoencoder="", batch_size=4, warmup_steps=1, max_steps=2, model=TINY,
                       log_every=1, ckpt_every=2, output_dir=str(tmp / "runs"), data_dir=str(tmp / "data"))
     train(cfg)
     return tmp / "runs" / "tiny"

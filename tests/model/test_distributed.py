@@ -15,7 +15,7 @@ import sys
 import pytest
 import yaml
 
-TINY = {"name": "tiny", "train_size": 16, "resolution": 16, "batch_size": 4, "warmup_steps": 1, "max_steps": 3,
+TINY = {"name": "tiny", "train_size": 16, "resolution": 16, "autoencoder": "", "batch_size": 4, "warmup_steps": 1, "max_steps": 3,
         "model": {"patch_size": 8, "patch_size_t": 4, "hidden_size": 32, "depth": 1, "num_heads": 2},
         "log_every": 1, "ckpt_every": 3, "eval_every": 100}
 

@@ -110,7 +110,7 @@ def test_overfit_smoke_lowers_the_loss():
 def test_checkpoint_errors_name_the_file(tmp_path):
     with pytest.raises(CheckpointError, match="no such directory"):
         load_pipeline(tmp_path / "missing")
-    cfg = TrainConfig(name="t", resolution=16, model={k: v for k, v in TINY.items() if k not in ("num_frames", "sample_size")})
+    cfg = TrainConfig(name="t", resolution=16, autoencoder="", model={k: v for k, v in TINY.items() if k not in ("num_frames", "sample_size")})
     folder = tmp_path / "ck"
     save_checkpoint(folder, tiny_pipeline().transformer, cfg)
     assert load_pipeline(folder).training_distribution.scenario == "uniform"
@@ -148,7 +148,7 @@ def test_checkpoint_errors_name_the_file(tmp_path):
 
 def tiny_train_config(folder, **overrides) -> TrainConfig:
     """A seconds-long training run of the tiny model, writing under ``folder``."""
-    return TrainConfig(**{"name": "tiny", "train_size": 8, "resolution": 16, "batch_size": 4, "warmup_steps": 1,
+    return TrainConfig(**{"name": "tiny", "train_size": 8, "resolution": 16, "autoencoder": "", "batch_size": 4, "warmup_steps": 1,
                           "model": {k: v for k, v in TINY.items() if k not in ("num_frames", "sample_size")},
                           "log_every": 1, "eval_every": 100, "eval_n": 2, "eval_steps": 1,
                           "output_dir": str(folder / "runs"), "data_dir": str(folder / "data"), **overrides})
@@ -227,7 +227,7 @@ def test_init_from_trains_the_base_run_first_and_starts_from_its_final_weights(t
     base = tiny_train_config(tmp_path, name="base", max_steps=2, ckpt_every=2)
     base_yaml = tmp_path / "base.yaml"
     base_yaml.write_text(yaml.safe_dump({k: getattr(base, k) for k in
-                                         ("name", "train_size", "resolution", "batch_size", "warmup_steps", "model",
+                                         ("name", "train_size", "resolution", "autoencoder", "batch_size", "warmup_steps", "model",
                                           "max_steps", "ckpt_every", "output_dir", "data_dir")}))
     tune = tiny_train_config(tmp_path, name="tune", max_steps=1, ckpt_every=1, lr=0.0, init_from=str(base_yaml))
     train(tune)  # trains base.yaml's run first: it has not run yet
