@@ -157,6 +157,14 @@ def test_experiment_card_writes_the_measured_tally(folder, tmp_path, monkeypatch
     assert f"configs/{folder.name}.yaml" in card and measured["paper"] in card
 
 
+@pytest.mark.parametrize("folder", CHECKPOINTS, ids=lambda p: p.name)
+def test_every_shipped_card_is_what_its_files_say(folder, tmp_path):
+    """A card is written from the folder's own files: after a re-measure, `phydemo card <name>` must have been run."""
+    copy = tmp_path / folder.name
+    shutil.copytree(folder, copy, ignore=shutil.ignore_patterns("*.safetensors"))
+    assert write_card(copy).read_text() == (folder / "README.md").read_text(), f"run: phydemo card {folder.name}"
+
+
 def test_every_shipped_lab_checkpoint_has_its_measured_card():
     for folder in LAB_CHECKPOINTS:
         measured = json.loads((folder / "experiment.json").read_text())
