@@ -22,9 +22,8 @@ CONFIG_DIR = Path("configs")
 LAB_N = 128  # test rollouts a shipped lab checkpoint's tally counts
 
 
-def write_evaluation(folder: Path, n: int = 256, steps: int = DEFAULT_STEPS, progress: bool = True) -> dict:
-    """The reported table on the fixed evaluation scenes, written to ``eval.json``."""
-    pipe = load_pipeline(folder)
+def write_evaluation(folder: Path, pipe, n: int = 256, steps: int = DEFAULT_STEPS, progress: bool = True) -> dict:
+    """``pipe``'s reported table on the fixed evaluation scenes, written to ``folder/eval.json``."""
     pipe.set_progress_bar_config(disable=not progress)
     res = evaluate_pipeline(pipe, pipe.training_distribution.scenario, n=n, steps=steps, seed=EVAL_SEED,
                             progress=progress)
@@ -33,9 +32,9 @@ def write_evaluation(folder: Path, n: int = 256, steps: int = DEFAULT_STEPS, pro
     return res
 
 
-def write_lab_tally(folder: Path, experiment: str, n: int = LAB_N, seed: int = 0, steps: int = DEFAULT_STEPS) -> dict:
-    """A lab checkpoint's tally on ``n`` test rollouts, written to ``experiment.json``."""
-    pipe = load_pipeline(folder)
+def write_lab_tally(folder: Path, pipe, experiment: str, n: int = LAB_N, seed: int = 0,
+                    steps: int = DEFAULT_STEPS) -> dict:
+    """``pipe``'s lab tally on ``n`` test rollouts, written to ``folder/experiment.json``."""
     pipe.set_progress_bar_config(disable=True)
     summary, _, _ = run_experiment(experiment, pipe, n=n, seed=seed, steps=steps)
     write_json(folder / "experiment.json", {**summary, "seed": seed, "steps": steps})
@@ -59,12 +58,12 @@ def measure(folder: str | Path, n: int = 256, per_cell: int = 4, lab_n: int = LA
     either its lab tally (a mechanism-lab preset, whose cases are not the scenario's ID set) or its reported table
     (``eval.json``: every other model, those of a finding included)."""
     folder = Path(folder)
+    pipe = load_pipeline(folder)  # once, for every measurement
     experiment = folder.name.removeprefix("lab-")
     if folder.name.startswith("lab-") and experiment in EXPERIMENTS:
-        write_lab_tally(folder, experiment, n=lab_n)
+        write_lab_tally(folder, pipe, experiment, n=lab_n)
     else:
-        write_evaluation(folder, n=n)
-    pipe = load_pipeline(folder)
+        write_evaluation(folder, pipe, n=n)
     pipe.set_progress_bar_config(disable=True)
     save_error_map(folder, error_map(pipe, per_cell=per_cell))
     write_card(folder)
