@@ -17,18 +17,27 @@ from phydemo.model.train import checkpoint_state, train
 from phydemo.model.train_config import TrainConfig
 from phydemo.protocol import DEFAULT_STEPS, EVAL_SEED
 from phydemo.report import write_card
+from phydemo.world.sampling import OOD_LEVELS
 
 CONFIG_DIR = Path("configs")
 LAB_N = 128  # test rollouts a shipped lab checkpoint's tally counts
 
 
-def write_evaluation(folder: Path, pipe, n: int = 256, steps: int = DEFAULT_STEPS, progress: bool = True) -> dict:
+def checkpoint_label(folder: Path) -> str:
+    """A checkpoint's name in its records, never a machine path: the folder's name, or for a training run's
+    ``<run>/checkpoint`` the run's name with it."""
+    folder = Path(folder)
+    return folder.name if folder.name != "checkpoint" else f"{folder.parent.name}/{folder.name}"
+
+
+def write_evaluation(folder: Path, pipe, n: int = 256, steps: int = DEFAULT_STEPS, levels: tuple = OOD_LEVELS,
+                     batch_size: int = 16, progress: bool = True) -> dict:
     """``pipe``'s reported table on the fixed evaluation scenes, written to ``folder/eval.json``."""
     pipe.set_progress_bar_config(disable=not progress)
-    res = evaluate_pipeline(pipe, pipe.training_distribution.scenario, n=n, steps=steps, seed=EVAL_SEED,
-                            progress=progress)
-    res["checkpoint"] = folder.name
-    write_json(folder / "eval.json", res)
+    res = evaluate_pipeline(pipe, pipe.training_distribution.scenario, n=n, steps=steps, levels=levels,
+                            seed=EVAL_SEED, batch_size=batch_size, progress=progress)
+    res["checkpoint"] = checkpoint_label(folder)
+    write_json(Path(folder) / "eval.json", res)
     return res
 
 
@@ -37,7 +46,7 @@ def write_lab_tally(folder: Path, pipe, experiment: str, n: int = LAB_N, seed: i
     """``pipe``'s lab tally on ``n`` test rollouts, written to ``folder/experiment.json``."""
     pipe.set_progress_bar_config(disable=True)
     summary, _, _ = run_experiment(experiment, pipe, n=n, seed=seed, steps=steps)
-    write_json(folder / "experiment.json", {**summary, "seed": seed, "steps": steps})
+    write_json(Path(folder) / "experiment.json", {**summary, "seed": seed, "steps": steps})
     return summary
 
 

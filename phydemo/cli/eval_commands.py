@@ -27,10 +27,10 @@ def _load(checkpoint, quiet: bool):
 
 
 def evaluate_command(args) -> int:
-    from phydemo.atomic import write_json
     from phydemo.eval.evaluate import evaluate_pipeline
     from phydemo.model.checkpoint import resolve_checkpoint
     from phydemo.report import format_table, write_card
+    from phydemo.ship import checkpoint_label, write_evaluation
 
     levels = _levels(args.levels)
     check_int("steps", args.steps, 1, MAX_STEPS)
@@ -45,13 +45,14 @@ def evaluate_command(args) -> int:
         result = error_map(pipe, per_cell=check_int("per-cell", args.per_cell, 1, 64), steps=args.steps)
         print(save_error_map(folder, result))
         return 0
-    res = evaluate_pipeline(pipe, pipe.training_distribution.scenario, n=args.n, steps=args.steps, levels=levels,
-                            seed=args.seed, batch_size=args.batch_size, progress=not args.json)
-    # a name, not a machine path (a training run's folder is named by its run: uniform-latent-probe/checkpoint)
-    res["checkpoint"] = folder.name if folder.name != "checkpoint" else f"{folder.parent.name}/{folder.name}"
-    if args.card:
-        write_json(folder / "eval.json", res)
+    if args.card:  # the reported table: the same writer as `ship`
+        res = write_evaluation(folder, pipe, n=args.n, steps=args.steps, levels=levels, batch_size=args.batch_size,
+                               progress=not args.json)
         write_card(folder)
+    else:
+        res = evaluate_pipeline(pipe, pipe.training_distribution.scenario, n=args.n, steps=args.steps, levels=levels,
+                                seed=args.seed, batch_size=args.batch_size, progress=not args.json)
+        res["checkpoint"] = checkpoint_label(folder)
     print(json.dumps(res, indent=2) if args.json else format_table(res))
     return 0
 
@@ -90,7 +91,6 @@ def compare_command(args) -> int:
 
 
 def experiment_command(args) -> int:
-    from phydemo.atomic import write_json
     from phydemo.eval.findings import FINDINGS
     from phydemo.eval.lab import EXPERIMENTS, run_experiment
     from phydemo.model.checkpoint import resolve_checkpoint
@@ -101,10 +101,14 @@ def experiment_command(args) -> int:
     name = check_choice("experiment", args.name, [*EXPERIMENTS, *FINDINGS])
     n = check_int("n", 64 if args.n is None else args.n, 1, 4096)
     folder = resolve_checkpoint(args.checkpoint or f"lab-{name}")
-    summary, _, _ = run_experiment(name, _load(folder, args.json), n=n, seed=args.seed, steps=args.steps)
-    if args.card:
-        write_json(folder / "experiment.json", {**summary, "seed": args.seed, "steps": args.steps})
+    pipe = _load(folder, args.json)
+    if args.card:  # the lab tally a card reports: the same writer as `ship`
+        from phydemo.ship import write_lab_tally
+
+        summary = write_lab_tally(folder, pipe, name, n=n, seed=args.seed, steps=args.steps)
         write_card(folder)
+    else:
+        summary, _, _ = run_experiment(name, pipe, n=n, seed=args.seed, steps=args.steps)
     print(json.dumps(summary, indent=2) if args.json else format_lab_summary(summary))
     return 0
 

@@ -93,3 +93,16 @@ def test_deploy_without_network_fails_with_a_clear_error():
     assert "\n" not in str(e.value)
     with pytest.raises(InputError, match="space"):
         deploy("not a space")
+
+
+def test_evaluate_card_writes_the_table_ship_writes_and_a_card_that_reports_it(tiny_run, tmp_path, capsys):
+    from phydemo.cli import main
+
+    dest = export_run(tiny_run, tmp_path / "tiny")
+    assert main(["evaluate", "--checkpoint", str(dest), "--n", "2", "--levels", "v", "--batch-size", "2", "--card",
+                 "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    saved = json.loads((dest / "eval.json").read_text())
+    assert saved == printed and saved["checkpoint"] == "tiny" and saved["n"] == 2 and list(saved["ood"]) == ["v"]
+    assert "Not measured yet" not in (dest / "README.md").read_text()
+    assert main(["evaluate", "--checkpoint", str(dest), "--n", "2", "--card", "--seed", "1"]) == 2  # not the card's scenes
