@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +21,7 @@ import yaml
 from phydemo.atomic import atomic_path
 from phydemo.model.autoencoder import FrameAutoencoder
 from phydemo.model.ball_loss import ball_weighted_error, pixel_ball_mask
+from phydemo.model.frame_training import fit
 from phydemo.model.pipeline import to_model_space
 from phydemo.model.train_config import config_from_yaml
 from phydemo.protocol import NUM_FRAMES, WORLD_SIZE
@@ -65,12 +64,13 @@ class AutoencoderConfig:
         return Path(self.output_dir) / self.name
 
 
-def broad_scenes(n: int, seed: int, ood_fraction: float = 0.5) -> list:
-    """``n`` scenes over all scenarios, colours, shapes, directions, ID and OOD ranges (seeded)."""
+def broad_scenes(n: int, seed: int, ood_fraction: float = 0.5, scenarios: tuple[str, ...] = SCENARIOS) -> list:
+    """``n`` scenes over ``scenarios`` (all three by default), every colour, shape and direction, ID and OOD ranges
+    (seeded)."""
     rng = np.random.default_rng(seed)
     colors, scenes = list(COLORS), []
     for _ in range(n):
-        scenario = SCENARIOS[int(rng.integers(len(SCENARIOS)))]
+        scenario = scenarios[int(rng.integers(len(scenarios)))]
         ood = rng.random() < ood_fraction
         level = OOD_LEVELS[int(rng.integers(len(OOD_LEVELS)))] if ood else None
         shape = SHAPES[int(rng.integers(len(SHAPES)))]
@@ -121,11 +121,6 @@ def reconstruction_loss(recon: torch.Tensor, target: torch.Tensor, ball_weight: 
     return ball_weighted_error((recon - target) ** 2, pixel_ball_mask(target), ball_weight, dilate)
 
 
-def lr_factor(step: int, cfg: AutoencoderConfig) -> float:
-    warm = min(1.0, (step + 1) / max(1, cfg.warmup_steps))
-    return warm * 0.5 * (1 + math.cos(math.pi * min(step, cfg.max_steps) / cfg.max_steps))
-
-
 def frames_to_model(frames: np.ndarray) -> torch.Tensor:
     """uint8 (N, H, W, 3) -> (N, 3, H, W) in [-1, 1]."""
     return to_model_space(frames[:, None])[:, :, 0]
@@ -143,19 +138,9 @@ def train_autoencoder(cfg: AutoencoderConfig) -> Path:
     if cfg.torch_threads:
         torch.set_num_threads(cfg.torch_threads)
     torch.manual_seed(cfg.seed)
-    run_dir = cfg.run_dir
-    run_dir.mkdir(parents=True, exist_ok=True)
+    cfg.run_dir.mkdir(parents=True, exist_ok=True)
     model = FrameAutoencoder(sample_size=cfg.resolution, **cfg.model)
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor(s, cfg))
-    state_path, step, elapsed_before = run_dir / "state.pt", 0, 0.0
-    if state_path.exists():
-        state = torch.load(state_path, map_location="cpu", weights_only=True)
-        model.load_state_dict(state["model"])
-        opt.load_state_dict(state["opt"])
-        sched.load_state_dict(state["sched"])
-        step, elapsed_before = int(state["step"]), float(state["elapsed_s"])
-    data_path = run_dir / "frames.npz"
+    data_path = cfg.run_dir / "frames.npz"
     if data_path.exists():
         with np.load(data_path) as z:
             frames, centres = z["frames"], z["centres"]
@@ -163,36 +148,13 @@ def train_autoencoder(cfg: AutoencoderConfig) -> Path:
         frames, centres = build_frame_set(cfg.scenes, cfg.frames_per_scene, cfg.resolution, cfg.seed, cfg.ood_fraction)
         with atomic_path(data_path, ".npz") as tmp:
             np.savez(tmp, frames=frames, centres=centres)
-    rng = np.random.default_rng([cfg.seed, step])
-    t_start, t_log, losses = time.time(), time.time(), []
-    log_path = run_dir / "log.jsonl"
-    while step < cfg.max_steps:
+
+    def batch_loss(rng: np.random.Generator) -> torch.Tensor:
         x = frames_to_model(sample_crops(frames, centres, rng, cfg.batch_size, cfg.crop, cfg.ball_crop_fraction))
-        loss = reconstruction_loss(model(x), x, cfg.ball_weight, cfg.ball_dilate)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-        opt.step()
-        sched.step()
-        step += 1
-        losses.append(loss.item())
-        elapsed = elapsed_before + time.time() - t_start
-        out_of_time = cfg.max_minutes and (time.time() - t_start) / 60 >= cfg.max_minutes
-        if step % cfg.log_every == 0:
-            record = {"step": step, "loss": float(np.mean(losses)), "lr": sched.get_last_lr()[0],
-                      "sec_per_step": (time.time() - t_log) / len(losses), "elapsed_min": elapsed / 60}
-            losses, t_log = [], time.time()
-            with open(log_path, "a") as f:
-                f.write(json.dumps(record) + "\n")
-            print(json.dumps(record), flush=True)
-        if step % cfg.ckpt_every == 0 or step == cfg.max_steps or out_of_time:
-            tmp = state_path.with_suffix(".tmp")
-            torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
-                        "step": step, "elapsed_s": elapsed}, tmp)
-            tmp.replace(state_path)
-        if out_of_time:
-            break
-    return export_autoencoder(model, frames, cfg, step, elapsed_before + time.time() - t_start)
+        return reconstruction_loss(model(x), x, cfg.ball_weight, cfg.ball_dilate)
+
+    step, elapsed_s = fit(model, cfg, batch_loss)
+    return export_autoencoder(model, frames, cfg, step, elapsed_s)
 
 
 def export_autoencoder(model: FrameAutoencoder, frames: np.ndarray, cfg: AutoencoderConfig, step: int,
