@@ -17,13 +17,17 @@ import yaml
 
 from phydemo.errors import CheckpointError
 from phydemo.model.autoencoder import FrameAutoencoder
-from phydemo.model.checkpoint import load_pipeline
+from phydemo.model.checkpoint import load_pipeline, resolve_checkpoint
+from phydemo.model.pipeline import check_latent_shape
 from phydemo.model.train_config import TrainConfig
+from phydemo.model.upsampler import FrameUpsampler
 from phydemo.report import write_card
 from phydemo.world.training_index import TrainingIndex
 
 MAX_FILE_BYTES = 10 * 1024 * 1024  # every shipped file stays under 10 MB
 PIPELINE_FILES = ("model_index.json", "transformer", "scheduler", "train_config.yaml", "train_state.json")
+BASE_RECORDS = ("train_config.yaml", "train_state.json", "train_log.jsonl", "base_train_log.jsonl", "training_index.npz")
+UPSAMPLER_FILES = ("config.json", "diffusion_pytorch_model.safetensors", "train_config.yaml", "train_state.json")
 AUTOENCODER_FILES = ("config.json", "diffusion_pytorch_model.safetensors", "train_config.yaml", "train_state.json")
 
 
@@ -64,18 +68,62 @@ def export_run(run_dir: str | Path, dest: str | Path) -> Path:
             shutil.copy2(base_log, staging / "base_train_log.jsonl")
         if "model_index.json" in names:
             write_training_index(staging)
-        write_card(staging, dest.name)
-        too_big = [p for p in staging.rglob("*") if p.is_file() and p.stat().st_size >= MAX_FILE_BYTES]
-        if too_big:
-            raise CheckpointError(f"{too_big[0]}: {too_big[0].stat().st_size / 2**20:.1f} MB; shipped files stay under 10 MB")
-        staging.chmod(0o755)  # mkdtemp makes it private; a shipped folder is readable like the rest of the repository
-        for f in staging.rglob("*"):
-            f.chmod(0o755 if f.is_dir() else 0o644)
-        old = dest.with_name(f".{dest.name}.old")
-        if dest.exists():
-            dest.rename(old)
-        staging.rename(dest)
-        shutil.rmtree(old, ignore_errors=True)
+        _publish(staging, dest)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return dest
+
+
+def _publish(staging: Path, dest: Path) -> None:
+    """Write the card, check sizes and permissions, and swap the staged folder in for ``dest`` in one rename."""
+    write_card(staging, dest.name)
+    too_big = [p for p in staging.rglob("*") if p.is_file() and p.stat().st_size >= MAX_FILE_BYTES]
+    if too_big:
+        raise CheckpointError(f"{too_big[0]}: {too_big[0].stat().st_size / 2**20:.1f} MB; shipped files stay under 10 MB")
+    staging.chmod(0o755)  # mkdtemp makes it private; a shipped folder is readable like the rest of the repository
+    for f in staging.rglob("*"):
+        f.chmod(0o755 if f.is_dir() else 0o644)
+    old = dest.with_name(f".{dest.name}.old")
+    if dest.exists():
+        dest.rename(old)
+    staging.rename(dest)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def export_cascade(base: str | Path, upsampler: str | Path, dest: str | Path) -> Path:
+    """``phydemo cascade BASE UPSAMPLER DEST``: a shipped pixel DiT (``base``, a folder or a name) and a trained
+    ``FrameUpsampler`` (``runs/<name>/checkpoint``) as one checkpoint folder that takes and returns full-resolution
+    frames. The base's records (training config, state, logs, index) come along; its measurements do not (measure the
+    cascade: ``phydemo evaluate --checkpoint DEST --card``)."""
+    base, upsampler, dest = resolve_checkpoint(base), Path(upsampler), Path(dest)
+    pipe = load_pipeline(base, device="cpu")
+    if pipe.vae is not None or pipe.upsampler is not None:
+        raise CheckpointError(f"{base}: a latent model or a cascade already; a cascade starts from a pixel DiT")
+    for name in UPSAMPLER_FILES:
+        if not (upsampler / name).is_file():
+            raise CheckpointError(f"{upsampler / name}: missing (is {upsampler} a finished upsampler run's checkpoint?)")
+    try:
+        up = FrameUpsampler.from_pretrained(upsampler, use_safetensors=True)
+        check_latent_shape(pipe.transformer, None, up)
+    except (OSError, ValueError, RuntimeError) as e:
+        raise CheckpointError(f"{upsampler} with {base}: {str(e).splitlines()[0]}") from None
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}-", dir=dest.parent))
+    try:  # the base's files as they are (its fp16 weights), the upsampler's beside them, and both in the index
+        for name in ("transformer", "scheduler", *BASE_RECORDS):
+            if (base / name).is_dir():
+                shutil.copytree(base / name, staging / name)
+            elif (base / name).is_file():
+                shutil.copy2(base / name, staging / name)
+        (staging / "upsampler").mkdir()
+        for name in (*UPSAMPLER_FILES, "floor.json"):  # its floor, where measured (phydemo upsampler-floor --save)
+            if (upsampler / name).is_file():
+                shutil.copy2(upsampler / name, staging / "upsampler" / name)
+        index = json.loads((base / "model_index.json").read_text())
+        index["upsampler"] = [FrameUpsampler.__module__, FrameUpsampler.__name__]
+        (staging / "model_index.json").write_text(json.dumps(index, indent=2, sort_keys=True) + "\n")
+        load_pipeline(staging, device="cpu")  # it loads, before it replaces anything
+        _publish(staging, dest)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return dest

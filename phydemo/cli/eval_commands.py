@@ -152,6 +152,30 @@ def autoencoder_floor_command(args) -> int:
     return 0
 
 
+def upsampler_floor_command(args) -> int:
+    from phydemo.atomic import write_json
+    from phydemo.eval.autoencoder_floor import upsampler_floor
+    from phydemo.model.checkpoint import resolve_checkpoint
+    from phydemo.model.upsampler import FrameUpsampler
+    from phydemo.report import format_autoencoder_floor
+    from phydemo.world.scenes import SCENARIOS
+
+    folder = resolve_checkpoint(args.checkpoint)
+    if (folder / "upsampler" / "config.json").is_file():  # a cascade's folder
+        folder = folder / "upsampler"
+    config = folder / "config.json"
+    if not config.is_file() or json.loads(config.read_text()).get("_class_name") != FrameUpsampler.__name__:
+        raise InputError("--checkpoint", str(args.checkpoint), "a folder holding a FrameUpsampler (config.json), or a "
+                         "cascade's checkpoint")
+    scenarios = tuple(check_choice("scenario", s, SCENARIOS) for s in args.scenarios.split(","))
+    table = upsampler_floor(FrameUpsampler.from_pretrained(folder), n=check_int("n", args.n, 2, 4096),
+                            seed=args.seed, scenarios=scenarios, levels=_levels(args.levels))
+    if args.save:
+        write_json(folder / "floor.json", {"n": args.n, "seed": args.seed, "floor": table})
+    print(json.dumps(table, indent=2) if args.json else format_autoencoder_floor(table, "the upsampler"))
+    return 0
+
+
 def benchmark_command(args) -> int:
     from phydemo.eval.benchmark import render_timing, run_benchmark
 
@@ -222,6 +246,16 @@ def register(sub) -> None:
     p.add_argument("--json", action="store_true")
     p.add_argument("--save", action="store_true", help="write floor.json into the folder")
     p.set_defaults(func=autoencoder_floor_command)
+
+    p = sub.add_parser("upsampler-floor", help="the parser on upsampled low-resolution renders against the pixel floor")
+    p.add_argument("--checkpoint", required=True, help="a FrameUpsampler folder, or a cascade's checkpoint")
+    p.add_argument("--n", type=int, default=256, help="scenes per set")
+    p.add_argument("--seed", type=int, default=EVAL_SEED)
+    p.add_argument("--scenarios", default="collision")
+    p.add_argument("--levels", default=None, help="comma-separated OOD levels (v,r,vr; default all), or none")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--save", action="store_true", help="write floor.json into the folder")
+    p.set_defaults(func=upsampler_floor_command)
 
     p = sub.add_parser("benchmark", help="sampling speed: ms per rollout and rollouts/s")
     p.add_argument("--checkpoint", default="uniform", help="a folder, or a shipped checkpoint's name")

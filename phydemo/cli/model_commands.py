@@ -1,4 +1,5 @@
-"""Model commands: ``train`` a DiT, ``train-autoencoder``, ``export`` a run as a shipped checkpoint, rewrite its
+"""Model commands: ``train`` a DiT, ``train-autoencoder``, ``train-upsampler``, ``export`` a run as a shipped checkpoint (or a
+``cascade`` of a pixel DiT and an upsampler), rewrite its
 ``card`` or its training ``index``, ``deploy`` the app to a Hugging Face Space."""
 
 from __future__ import annotations
@@ -49,10 +50,24 @@ def train_autoencoder_command(args) -> int:
     return 0
 
 
+def train_upsampler_command(args) -> int:
+    from phydemo.model.train_upsampler import UpsamplerConfig, train_upsampler
+
+    print(train_upsampler(_config(UpsamplerConfig.from_yaml, args.config)))
+    return 0
+
+
 def export_command(args) -> int:
     from phydemo.export import export_run
 
     print(export_run(args.run, args.checkpoint))
+    return 0
+
+
+def cascade_command(args) -> int:
+    from phydemo.export import export_cascade
+
+    print(export_cascade(args.base, args.upsampler, args.checkpoint))
     return 0
 
 
@@ -94,10 +109,20 @@ def register(sub) -> None:
     p.add_argument("--config", required=True, type=Path)
     p.set_defaults(func=train_autoencoder_command)
 
+    p = sub.add_parser("train-upsampler", help="train a cascade's 4x frame upsampler from a YAML config (rerun to resume)")
+    p.add_argument("--config", required=True, type=Path)
+    p.set_defaults(func=train_upsampler_command)
+
     p = sub.add_parser("export", help="make a shipped checkpoint folder from a training run (weights, config, log, card)")
     p.add_argument("run", help="the run's folder, e.g. runs/uniform")
     p.add_argument("checkpoint", help="the folder to write, e.g. checkpoints/uniform")
     p.set_defaults(func=export_command)
+
+    p = sub.add_parser("cascade", help="a shipped pixel DiT and a trained upsampler as one full-resolution checkpoint")
+    p.add_argument("base", help="the pixel DiT: a folder, or a shipped checkpoint's name")
+    p.add_argument("upsampler", help="the upsampler, e.g. runs/upsampler-collision/checkpoint")
+    p.add_argument("checkpoint", help="the folder to write")
+    p.set_defaults(func=cascade_command)
 
     p = sub.add_parser("card", help="rewrite checkpoint folders' model cards from their own files")
     p.add_argument("checkpoints", nargs="+", help="folders, or names of shipped checkpoints")

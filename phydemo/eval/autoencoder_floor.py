@@ -1,11 +1,16 @@
-"""The autoencoder's floor: the paper's parser on decode(encode(ground truth)), next to the pixel parse floor.
+"""The floor of a frame stage: the paper's parser on ground truth passed through the stage, next to the pixel parse
+floor. For the autoencoder, decode(encode(ground truth)); for a cascade's upsampler, upsample(the ground truth rendered
+at the base model's resolution), the given frames as they are.
 
-A latent DiT can be no better than its autoencoder lets it be: this is the error of a perfect latent model. Measured
-per scenario on the ID scenes and on each OOD level (the same fixed scenes ``evaluate`` uses), with the share of
-reconstructed videos that stay clean (every ball one blob of the right size in every scored frame).
+A latent DiT can be no better than its autoencoder lets it be, a cascade no better than its upsampler: this is the
+error of a perfect DiT. Measured per scenario on the ID scenes and on each OOD level (the same fixed scenes
+``evaluate`` uses), with the share of passed-through videos that stay clean (every ball one blob of the right size in
+every scored frame).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -14,9 +19,11 @@ from phydemo.eval.clean import is_clean
 from phydemo.eval.metrics import velocity_error
 from phydemo.model.autoencoder import FrameAutoencoder
 from phydemo.model.pipeline import from_model_space, to_model_space
-from phydemo.protocol import EVAL_SEED
-from phydemo.world.dataset import generate
+from phydemo.model.upsampler import FrameUpsampler
+from phydemo.protocol import EVAL_SEED, NUM_COND_FRAMES
+from phydemo.world.dataset import VideoSet, generate
 from phydemo.world.physics import simulate
+from phydemo.world.render import render
 from phydemo.world.sampling import OOD_LEVELS
 from phydemo.world.scenes import SCENARIOS
 
@@ -29,10 +36,24 @@ def reconstruct(autoencoder: FrameAutoencoder, frames: np.ndarray, batch: int = 
     return np.concatenate(out)
 
 
-def floor_of_set(autoencoder: FrameAutoencoder, scenario: str, n: int, seed: int, level: str | None) -> dict:
-    videos = generate(scenario, "id_eval" if level is None else "ood_eval", n, seed, autoencoder.config.sample_size,
-                      level=level, progress=False)
-    recon = reconstruct(autoencoder, videos.frames)
+@torch.no_grad()
+def upsample_renders(upsampler: FrameUpsampler, videos: VideoSet, batch: int = 4) -> np.ndarray:
+    """Each video rendered at the upsampler's input size and upsampled, conditioned on its last given frame; the
+    given frames are the full-resolution ones, as in the cascade's output."""
+    low = np.stack([render(simulate(p), upsampler.low_size) for p in videos.params])
+    out = []
+    for i in range(0, len(low), batch):
+        given = to_model_space(videos.frames[i:i + batch, :NUM_COND_FRAMES])
+        rest = upsampler.upsample_video(to_model_space(low[i:i + batch, NUM_COND_FRAMES:]), given[:, :, -1])
+        out.append(from_model_space(torch.cat([given, rest], dim=2)))
+    return np.concatenate(out)
+
+
+def floor_of_set(through: Callable[[VideoSet], np.ndarray], resolution: int, scenario: str, n: int, seed: int,
+                 level: str | None) -> dict:
+    videos = generate(scenario, "id_eval" if level is None else "ood_eval", n, seed, resolution, level=level,
+                      progress=False)
+    recon = through(videos)
     pixel, through, clean = [], [], []
     for gt, rec, p in zip(videos.frames, recon, videos.params):
         traj = simulate(p)
@@ -44,7 +65,7 @@ def floor_of_set(autoencoder: FrameAutoencoder, scenario: str, n: int, seed: int
     lost = int(np.sum(scored & ~np.isfinite(through)))  # can only be NaN where the ground truth is scored
     err = through[scored]
     return {"n": n, "n_scored": int(scored.sum()), "pixel_floor": float(pixel[scored].mean()),
-            "autoencoder_floor": float(err.mean()), "autoencoder_se": float(err.std(ddof=1) / np.sqrt(len(err))),
+            "through": float(err.mean()), "through_se": float(err.std(ddof=1) / np.sqrt(len(err))),
             "ratio": float(err.mean() / pixel[scored].mean()), "clean_fraction": float(np.mean(clean)), "lost": lost}
 
 
@@ -52,5 +73,19 @@ def autoencoder_floor(autoencoder: FrameAutoencoder, n: int = 256, seed: int = E
                       levels=OOD_LEVELS) -> dict:
     """{scenario: {"ID": row, "OOD v": row, ...}} for the fixed evaluation scenes of ``seed``."""
     autoencoder = autoencoder.eval()
-    return {scenario: {("ID" if level is None else f"OOD {level}"): floor_of_set(autoencoder, scenario, n, seed, level)
+    return _floors(lambda videos: reconstruct(autoencoder, videos.frames), autoencoder.config.sample_size, n, seed,
+                   scenarios, levels)
+
+
+def upsampler_floor(upsampler: FrameUpsampler, n: int = 256, seed: int = EVAL_SEED, scenarios=("collision",),
+                    levels=OOD_LEVELS) -> dict:
+    """{scenario: {"ID": row, "OOD v": row, ...}}: the parser on upsampled low-resolution renders."""
+    upsampler = upsampler.eval()
+    return _floors(lambda videos: upsample_renders(upsampler, videos), upsampler.config.sample_size, n, seed,
+                   scenarios, levels)
+
+
+def _floors(through, resolution: int, n: int, seed: int, scenarios, levels) -> dict:
+    return {scenario: {("ID" if level is None else f"OOD {level}"): floor_of_set(through, resolution, scenario, n,
+                                                                                   seed, level)
                        for level in (None, *levels)} for scenario in scenarios}

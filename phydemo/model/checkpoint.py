@@ -2,7 +2,8 @@
 
 A folder is a saved ``PhyDiTPipeline``: ``model_index.json`` (which also holds the training distribution, so a request
 can be labelled in or out of distribution), ``transformer/`` (``config.json``, ``diffusion_pytorch_model.safetensors``),
-``scheduler/`` and, for a latent model, ``vae/`` (the frozen ``FrameAutoencoder``). Weights load from safetensors only, never from pickle.
+``scheduler/`` and, for a latent model, ``vae/`` (the frozen ``FrameAutoencoder``), or, for a cascade, ``upsampler/``
+(the ``FrameUpsampler`` after a pixel DiT). Weights load from safetensors only, never from pickle.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from phydemo.errors import CheckpointError
 from phydemo.model.autoencoder import FrameAutoencoder
 from phydemo.model.dit import VideoDiT
 from phydemo.model.pipeline import PhyDiTPipeline
+from phydemo.model.upsampler import FrameUpsampler
 from phydemo.world.distribution import TrainingDistribution
 
 # the shipped checkpoints: $PHYDEMO_CHECKPOINTS, else checkpoints/ beside the package (a clone, or pip install -e)
@@ -27,6 +29,7 @@ INDEX_FILE = "model_index.json"
 WEIGHTS_FILE = "transformer/diffusion_pytorch_model.safetensors"
 CONFIG_FILE = "transformer/config.json"
 VAE_FOLDER = "vae"
+UPSAMPLER_FOLDER = "upsampler"
 
 
 def default_device() -> str:
@@ -95,11 +98,13 @@ def load_pipeline(folder: str | Path, device: str | torch.device | None = None,
     scheduler = FlowMatchEulerDiscreteScheduler.from_pretrained(folder, subfolder="scheduler") \
         if (folder / "scheduler").is_dir() else FlowMatchEulerDiscreteScheduler(shift=1.0)
     vae = _load_vae(folder, transformer, dist)
+    upsampler = _load_upsampler(folder)
     try:
-        pipe = PhyDiTPipeline(transformer=transformer.eval(), scheduler=scheduler, vae=vae,
+        pipe = PhyDiTPipeline(transformer=transformer.eval(), scheduler=scheduler, vae=vae, upsampler=upsampler,
                               training_distribution=dist.to_dict())
     except ValueError as e:
-        raise CheckpointError(f"{cfg_path} and {folder / VAE_FOLDER / 'config.json'}: {e}") from None
+        other = UPSAMPLER_FOLDER if upsampler is not None else VAE_FOLDER
+        raise CheckpointError(f"{cfg_path} and {folder / other / 'config.json'}: {e}") from None
     return pipe.to(device or default_device())
 
 
@@ -123,3 +128,19 @@ def _load_vae(folder: Path, transformer: VideoDiT, dist: TrainingDistribution) -
     except (SafetensorError, OSError, ValueError, RuntimeError, TypeError) as e:
         msg = str(e).splitlines()[0] if str(e) else type(e).__name__
         raise CheckpointError(f"{vae_dir}: cannot be loaded ({msg})") from None
+
+
+def _load_upsampler(folder: Path) -> FrameUpsampler | None:
+    """The folder's ``upsampler/``, where it is a cascade (the shapes are checked against the transformer's after)."""
+    up_dir = folder / UPSAMPLER_FOLDER
+    if not up_dir.is_dir():
+        return None
+    config = _read_json(up_dir / "config.json")
+    if config.get("_class_name") != FrameUpsampler.__name__:
+        raise CheckpointError(f"{up_dir / 'config.json'}: describes {config.get('_class_name')!r}, not a "
+                              f"{FrameUpsampler.__name__}")
+    try:
+        return FrameUpsampler.from_pretrained(folder, subfolder=UPSAMPLER_FOLDER, use_safetensors=True).eval()
+    except (SafetensorError, OSError, ValueError, RuntimeError, TypeError) as e:
+        msg = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise CheckpointError(f"{up_dir}: cannot be loaded ({msg})") from None

@@ -13,6 +13,7 @@ from diffusers.utils import BaseOutput
 
 from phydemo.model.autoencoder import FrameAutoencoder
 from phydemo.model.dit import VideoDiT
+from phydemo.model.upsampler import FrameUpsampler
 from phydemo.protocol import DEFAULT_STEPS, MAX_STEPS, NUM_COND_FRAMES
 from phydemo.world.distribution import TrainingDistribution
 
@@ -46,9 +47,18 @@ class PhyDiTPipelineOutput(BaseOutput):
     frames: np.ndarray | torch.Tensor
 
 
-def check_latent_shape(transformer: VideoDiT, vae: FrameAutoencoder | None) -> None:
-    """The transformer must work on the autoencoder's latents (or on RGB pixels without one)."""
+def check_latent_shape(transformer: VideoDiT, vae: FrameAutoencoder | None,
+                       upsampler: FrameUpsampler | None = None) -> None:
+    """The transformer must work on the autoencoder's latents (or on RGB pixels without one, at the upsampler's input
+    size where there is one)."""
     t = transformer.config
+    if upsampler is not None:
+        if vae is not None:
+            raise ValueError("a pipeline has a vae (a latent DiT) or an upsampler (a cascade of a pixel DiT), not both")
+        if (t.in_channels, t.sample_size) != (3, upsampler.low_size):
+            raise ValueError(f"the transformer works on {t.in_channels} x {t.sample_size} x {t.sample_size} inputs, but "
+                             f"the upsampler takes 3 x {upsampler.low_size} x {upsampler.low_size} frames")
+        return
     want = (vae.config.latent_channels, vae.latent_size) if vae is not None else (3, t.sample_size)
     if (t.in_channels, t.sample_size) != want:
         what = f"the vae's latents ({want[0]} x {want[1]} x {want[1]})" if vae is not None else "RGB frames (no vae)"
@@ -57,23 +67,28 @@ def check_latent_shape(transformer: VideoDiT, vae: FrameAutoencoder | None) -> N
 
 
 class PhyDiTPipeline(DiffusionPipeline):
-    """Generate the rest of a video from its first ``NUM_COND_FRAMES`` frames: in pixel space, or, with a ``vae``, in
-    its latent space (the given frames encoded, the generated latents decoded), as diffusers' video pipelines do."""
+    """Generate the rest of a video from its first ``NUM_COND_FRAMES`` frames: in pixel space; with a ``vae``, in its
+    latent space (the given frames encoded, the generated latents decoded), as diffusers' video pipelines do; or, with
+    an ``upsampler``, as a cascade: in pixel space at the upsampler's low resolution (the given frames reduced by
+    area), each generated frame then upsampled, conditioned on the last given full-resolution frame."""
 
-    model_cpu_offload_seq = "transformer->vae"
-    _optional_components = ["vae"]
+    model_cpu_offload_seq = "transformer->vae->upsampler"
+    _optional_components = ["vae", "upsampler"]
 
     def __init__(self, transformer: VideoDiT, scheduler: FlowMatchEulerDiscreteScheduler,
-                 vae: FrameAutoencoder | None = None, training_distribution: dict | None = None):
+                 vae: FrameAutoencoder | None = None, upsampler: FrameUpsampler | None = None,
+                 training_distribution: dict | None = None):
         super().__init__()
-        check_latent_shape(transformer, vae)
-        self.register_modules(transformer=transformer, scheduler=scheduler, vae=vae)
+        check_latent_shape(transformer, vae, upsampler)
+        self.register_modules(transformer=transformer, scheduler=scheduler, vae=vae, upsampler=upsampler)
         # what the transformer saw in training: in model_index.json, so save_pretrained / from_pretrained keep it
         self.register_to_config(training_distribution=training_distribution)
 
     @property
     def frame_size(self) -> int:
         """The side of the frames the pipeline takes and returns, in pixels."""
+        if self.upsampler is not None:
+            return self.upsampler.config.sample_size
         return self.vae.config.sample_size if self.vae is not None else self.transformer.config.sample_size
 
     @property
@@ -109,7 +124,13 @@ class PhyDiTPipeline(DiffusionPipeline):
             raise ValueError(f"got {len(generator)} generators for {len(cond_frames)} videos")
         device, dtype = self.transformer.device, self.transformer.dtype
         given_pixels = to_model_space(cond_frames[:, :NUM_COND_FRAMES]).to(device)
-        given = (self.vae.encode_video(given_pixels.to(self.vae.dtype)) if self.vae is not None else given_pixels).to(dtype)
+        if self.vae is not None:
+            given = self.vae.encode_video(given_pixels.to(self.vae.dtype))
+        elif self.upsampler is not None:
+            given = self.upsampler.downsample_video(given_pixels)
+        else:
+            given = given_pixels
+        given = given.to(dtype)
         n = given.shape[0]
         shape = (cfg.in_channels, cfg.num_frames, cfg.sample_size, cfg.sample_size)
         # noise is drawn before chunking, so results do not depend on ``batch_size``
@@ -139,6 +160,12 @@ class PhyDiTPipeline(DiffusionPipeline):
         if self.vae is not None:  # only the generated frames are decoded: the given ones come back exactly
             rest = video[:, :, NUM_COND_FRAMES:].to(self.vae.dtype)
             rest = torch.cat([self.vae.decode_video(rest[i:i + batch_size]) for i in range(0, n, batch_size)])
+            video = torch.cat([given_pixels.to(rest.dtype), rest], dim=2)
+        elif self.upsampler is not None:  # the same: only generated frames are upsampled
+            rest = video[:, :, NUM_COND_FRAMES:].clamp(-1, 1).to(self.upsampler.dtype)
+            last = given_pixels[:, :, -1].to(self.upsampler.dtype)
+            rest = torch.cat([self.upsampler.upsample_video(rest[i:i + batch_size], last[i:i + batch_size])
+                              for i in range(0, n, batch_size)])
             video = torch.cat([given_pixels.to(rest.dtype), rest], dim=2)
         frames = video if output_type == "pt" else from_model_space(video)
         return PhyDiTPipelineOutput(frames=frames) if return_dict else (frames,)

@@ -54,6 +54,36 @@ def _training_text(folder: Path, name: str, cfg: dict, state: dict) -> str:
   shipped: {weights}; {state.get('elapsed_min', 0):.0f} minutes on 2 CPU cores (no GPU).{total}
 - Reproduce: `phydemo train --config configs/{cfg['name']}.yaml`{first}, then
   `phydemo export runs/{cfg['name']} checkpoints/{name}`.
+""" + _upsampler_text(folder, name, res)
+
+
+def _upsampler_text(folder: Path, name: str, base_res: int) -> str:
+    """A cascade's second stage, from its ``upsampler/`` files (nothing for a single-stage model)."""
+    up = folder / "upsampler"
+    if not up.is_dir():
+        return ""
+    model = json.loads((up / "config.json").read_text())
+    cfg = yaml.safe_load((up / "train_config.yaml").read_text())
+    state = json.loads((up / "train_state.json").read_text())
+    size, scale = model["sample_size"], model["scale"]
+    return f"""- Cascade: the DiT above generates {base_res} px frames (the given {size} px frames reduced by area); each generated
+  frame is then upsampled {scale}x to {size} px by the `FrameUpsampler` in `upsampler/` (bicubic plus a learned residual,
+  width {model['width']}, depth {model['depth']}, modulated by the last given {size} px frame), trained on ground-truth renders
+  ({', '.join(cfg['scenarios'])}; {cfg['scenes']:,} scenes, every colour and shape, ID and OOD ranges): {state['step']:,} steps of
+  batch {cfg['batch_size']}, {state['elapsed_min']:.0f} minutes. `phydemo train-upsampler --config configs/{cfg['name']}.yaml`, then
+  `phydemo cascade <the DiT's folder> runs/{cfg['name']}/checkpoint checkpoints/{name}`.
+""" + _upsampler_floor_text(up)
+
+
+def _upsampler_floor_text(up: Path) -> str:
+    if not (up / "floor.json").is_file():
+        return ""
+    floor = json.loads((up / "floor.json").read_text())
+    return f"""
+The upsampler's floor: the parser on upsampled low-resolution renders of the ground truth (the frames of a perfect base
+model) against the parser on the full-resolution renders (`phydemo upsampler-floor --checkpoint <this folder> --n {floor['n']} --save`, seed {floor['seed']}):
+
+{format_autoencoder_floor(floor['floor'], 'the upsampler')}
 """
 
 

@@ -93,12 +93,13 @@ def format_lab_summary(summary: dict) -> str:
     return "\n".join(lines + [f"paper: {summary['paper']} (order found: {summary['paper_order']})"])
 
 
-def format_autoencoder_floor(table: dict) -> str:
-    """``phydemo autoencoder-floor`` as a markdown table: the parser through the autoencoder against on pixels."""
-    lines = ["| scenario | set | scored | pixel floor | through the autoencoder | ratio | clean |",
+def format_autoencoder_floor(table: dict, stage: str = "the autoencoder") -> str:
+    """``phydemo autoencoder-floor`` (or ``upsampler-floor``) as a markdown table: the parser through the stage against
+    on pixels."""
+    lines = [f"| scenario | set | scored | pixel floor | through {stage} | ratio | clean |",
              "|---|---|---|---|---|---|---|"]
     for scenario, sets in table.items():
         lines += [f"| {scenario} | {name} | {r['n_scored']} / {r['n']} | {r['pixel_floor']:.4f} | "
-                  f"{r['autoencoder_floor']:.4f} ± {r['autoencoder_se']:.4f} | {r['ratio']:.2f} | {r['clean_fraction']:.2f} |"
+                  f"{r['through']:.4f} ± {r['through_se']:.4f} | {r['ratio']:.2f} | {r['clean_fraction']:.2f} |"
                   for name, r in sets.items()]
     return "\n".join(lines)

@@ -21,9 +21,10 @@ def test_configs_are_the_shipped_checkpoints_their_bases_the_findings_and_the_au
 
     names = {p.stem for p in (ROOT / "configs").glob("*.yaml")}
     planned = {c for f in FINDINGS.values() for c in f.checkpoints}
+    upsamplers = {yaml.safe_load(p.read_text())["name"] for p in (ROOT / "checkpoints").glob("*/upsampler/train_config.yaml")}
     bases = {Path(TrainConfig.from_yaml(ROOT / f"configs/{n}.yaml").init_from).stem
-             for n in names - {"autoencoder"}} - {""}
-    assert names == set(SHIPPED) | bases | planned | {"autoencoder"}
+             for n in names - {"autoencoder"} - upsamplers} - {""}
+    assert names == set(SHIPPED) | bases | planned | upsamplers | {"autoencoder"}
 
 
 @pytest.mark.parametrize("name", SHIPPED)
@@ -35,10 +36,13 @@ def test_each_config_reproduces_its_checkpoint(name):
 
 @pytest.mark.parametrize("path", sorted((ROOT / "configs").glob("*.yaml")), ids=lambda p: p.name)
 def test_configs_override_only_what_differs_from_the_defaults(path):
-    if path.stem == "autoencoder":
-        return
+    from phydemo.model.train_autoencoder import AutoencoderConfig
+    from phydemo.model.train_upsampler import UpsamplerConfig
+
     raw = yaml.safe_load(path.read_text())
-    defaults = {f.name: getattr(TrainConfig(name="x"), f.name) for f in fields(TrainConfig)}
+    kind = AutoencoderConfig if path.stem == "autoencoder" else \
+        UpsamplerConfig if path.stem.startswith("upsampler-") else TrainConfig
+    defaults = {f.name: getattr(kind(name="x"), f.name) for f in fields(kind)}
     restated = [k for k, v in raw.items() if k != "name" and (resolve_model(v) if k == "model" else v) == defaults[k]]
     assert restated == [], f"{path.name} restates defaults: {restated}"
     assert raw["name"] == path.stem
@@ -49,6 +53,15 @@ def test_the_autoencoder_config_reproduces_the_shipped_autoencoder():
 
     recorded = yaml.safe_load((ROOT / "checkpoints/autoencoder/train_config.yaml").read_text())
     assert asdict(AutoencoderConfig.from_yaml(ROOT / "configs/autoencoder.yaml")) == recorded
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "checkpoints").glob("*/upsampler/train_config.yaml")),
+                         ids=lambda p: p.parts[-3])
+def test_each_upsampler_config_reproduces_its_shipped_upsampler(path):
+    from phydemo.model.train_upsampler import UpsamplerConfig
+
+    recorded = yaml.safe_load(path.read_text())
+    assert asdict(UpsamplerConfig.from_yaml(ROOT / f"configs/{recorded['name']}.yaml")) == recorded
 
 
 def test_model_presets_and_overrides():

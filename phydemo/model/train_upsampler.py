@@ -1,0 +1,121 @@
+"""Training the cascade's 4x upsampler on ground truth: each frame rendered at 32 px (what a perfect base model
+generates) -> the same frame rendered at 128 px, with the video's last given frame at 128 px as the reference.
+
+The base model's frames are not clean renders (slightly blurred, speckled), so the low-resolution inputs get Gaussian
+noise of a random strength up to ``noise_max``. Scenes are drawn as for the autoencoder (every colour, shape and
+direction, ID and OOD ranges) from the config's scenarios. ``python -m phydemo train-upsampler --config
+configs/upsampler.yaml``; rerunning the command resumes from ``runs/<name>/state.pt``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import yaml
+
+from phydemo.atomic import atomic_path
+from phydemo.model.frame_training import fit
+from phydemo.model.train_autoencoder import broad_scenes, frames_to_model, reconstruction_loss
+from phydemo.model.train_config import config_from_yaml
+from phydemo.model.upsampler import FrameUpsampler
+from phydemo.protocol import NUM_COND_FRAMES, NUM_FRAMES
+from phydemo.world.physics import simulate
+from phydemo.world.render import render_positions
+from phydemo.world.scenes import SCENARIOS
+
+
+@dataclass
+class UpsamplerConfig:
+    name: str
+    resolution: int = 128  # the frames it returns; it takes resolution / scale
+    scale: int = 4
+    model: dict = field(default_factory=dict)  # FrameUpsampler config overrides
+    scenarios: list[str] = field(default_factory=lambda: ["collision"])
+    scenes: int = 1500  # training scenes; frames_per_scene generated frames are drawn from each
+    frames_per_scene: int = 8
+    ood_fraction: float = 0.5
+    noise_max: float = 0.1  # std of the noise on the inputs, drawn per frame in [0, noise_max] (the [-1, 1] scale)
+    ball_weight: float = 4.0  # pixels within ball_dilate px of a ball count 1 + ball_weight times
+    ball_dilate: int = 2
+    batch_size: int = 16
+    lr: float = 1e-3
+    warmup_steps: int = 100
+    max_steps: int = 3000
+    max_minutes: float = 0.0
+    grad_clip: float = 1.0
+    seed: int = 0
+    log_every: int = 100
+    ckpt_every: int = 500
+    output_dir: str = "runs"
+    torch_threads: int = 0
+
+    def __post_init__(self):
+        unknown = sorted(set(self.scenarios) - set(SCENARIOS))
+        if unknown or not self.scenarios:
+            raise ValueError(f"scenarios={self.scenarios!r}: allowed a non-empty list of {', '.join(SCENARIOS)}")
+        if self.scale < 2 or self.resolution % self.scale:
+            raise ValueError(f"resolution={self.resolution}, scale={self.scale}: the scale must be >= 2 and divide the "
+                             "resolution")
+
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> "UpsamplerConfig":
+        return config_from_yaml(cls, path)
+
+    @property
+    def run_dir(self) -> Path:
+        return Path(self.output_dir) / self.name
+
+
+def _render_frames(traj, idx: np.ndarray, resolution: int) -> np.ndarray:
+    balls = traj.balls
+    return render_positions(traj.positions[idx], traj.angles[idx], [b.radius for b in balls],
+                            [b.color for b in balls], [b.shape for b in balls], resolution)
+
+
+def build_pairs(cfg: UpsamplerConfig) -> dict[str, np.ndarray]:
+    """uint8 training triples: ``low`` (N, h, w, 3), ``high`` (N, H, W, 3) and ``reference`` (N, H, W, 3), the last
+    given frame of each frame's video."""
+    rng = np.random.default_rng([cfg.seed, 2])
+    low, high, ref = [], [], []
+    for p in broad_scenes(cfg.scenes, cfg.seed, cfg.ood_fraction, tuple(cfg.scenarios)):
+        traj = simulate(p)
+        idx = np.sort(rng.choice(np.arange(NUM_COND_FRAMES, NUM_FRAMES), cfg.frames_per_scene, replace=False))
+        low.append(_render_frames(traj, idx, cfg.resolution // cfg.scale))
+        high.append(_render_frames(traj, idx, cfg.resolution))
+        ref.append(np.repeat(_render_frames(traj, np.array([NUM_COND_FRAMES - 1]), cfg.resolution), len(idx), axis=0))
+    return {"low": np.concatenate(low), "high": np.concatenate(high), "reference": np.concatenate(ref)}
+
+
+def train_upsampler(cfg: UpsamplerConfig) -> Path:
+    if cfg.torch_threads:
+        torch.set_num_threads(cfg.torch_threads)
+    torch.manual_seed(cfg.seed)
+    cfg.run_dir.mkdir(parents=True, exist_ok=True)
+    model = FrameUpsampler(sample_size=cfg.resolution, scale=cfg.scale, **cfg.model)
+    data_path = cfg.run_dir / "pairs.npz"
+    if data_path.exists():
+        with np.load(data_path) as z:
+            data = {k: z[k] for k in z.files}
+    else:
+        data = build_pairs(cfg)
+        with atomic_path(data_path, ".npz") as tmp:
+            np.savez(tmp, **data)
+
+    def batch_loss(rng: np.random.Generator) -> torch.Tensor:
+        i = rng.integers(len(data["low"]), size=cfg.batch_size)
+        low, high, ref = (frames_to_model(data[k][i]) for k in ("low", "high", "reference"))
+        sigma = torch.from_numpy(rng.uniform(0, cfg.noise_max, (cfg.batch_size, 1, 1, 1))).float()
+        noise = torch.from_numpy(rng.standard_normal(low.shape)).float()
+        return reconstruction_loss(model(low + sigma * noise, ref), high, cfg.ball_weight, cfg.ball_dilate)
+
+    step, elapsed_s = fit(model, cfg, batch_loss)
+    folder = cfg.run_dir / "checkpoint"
+    model.eval().save_pretrained(folder, safe_serialization=True)
+    (folder / "train_config.yaml").write_text(yaml.safe_dump(dataclasses.asdict(cfg), sort_keys=False))
+    (folder / "train_state.json").write_text(json.dumps({"step": step, "elapsed_min": round(elapsed_s / 60, 1)}, indent=2))
+    return folder
