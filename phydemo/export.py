@@ -121,7 +121,7 @@ def export_cascade(base: str | Path, upsampler: str | Path, dest: str | Path) ->
                 shutil.copy2(upsampler / name, staging / "upsampler" / name)
         index = json.loads((base / "model_index.json").read_text())
         index["upsampler"] = [FrameUpsampler.__module__, FrameUpsampler.__name__]
-        (staging / "model_index.json").write_text(json.dumps(index, indent=2, sort_keys=True) + "\n")
+        (staging / "model_index.json").write_text(json.dumps(index, indent=2) + "\n")
         load_pipeline(staging, device="cpu")  # it loads, before it replaces anything
         _publish(staging, dest)
     finally:

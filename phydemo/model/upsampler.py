@@ -72,7 +72,11 @@ class FrameUpsampler(ModelMixin, ConfigMixin):
         if low.ndim != 4 or reference.shape != (low.shape[0], low.shape[1], low.shape[2] * s, low.shape[3] * s):
             raise ValueError(f"expected low (N, C, h, w) and reference (N, C, {s}h, {s}w), got {tuple(low.shape)} "
                              f"and {tuple(reference.shape)}")
-        c = self.reference(reference)
+        return self.upsample(low, self.reference(reference))
+
+    def upsample(self, low: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+        """Low-resolution frames (N, C, h, w) and their reference vectors (N, width) -> (N, C, H, W)."""
+        s = self.config.scale
         h = self.stem(low)
         for block in self.blocks:
             h = block(h, c)
@@ -90,6 +94,6 @@ class FrameUpsampler(ModelMixin, ConfigMixin):
         ``chunk`` frames at a time (not clamped)."""
         b, c, t, h, w = low.shape
         frames = low.transpose(1, 2).reshape(b * t, c, h, w)
-        refs = reference.repeat_interleave(t, dim=0)
-        out = torch.cat([self(frames[i:i + chunk], refs[i:i + chunk]) for i in range(0, len(frames), chunk)])
+        refs = self.reference(reference).repeat_interleave(t, dim=0)  # once per video
+        out = torch.cat([self.upsample(frames[i:i + chunk], refs[i:i + chunk]) for i in range(0, len(frames), chunk)])
         return out.reshape(b, t, *out.shape[1:]).transpose(1, 2)

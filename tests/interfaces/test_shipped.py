@@ -38,6 +38,9 @@ def test_checkpoint_files_are_small_and_described(folder):
         assert vae["sample_size"] == dist.resolution and vae["latent_channels"] == transformer["in_channels"]
     else:
         assert transformer["sample_size"] == dist.resolution
+    if (folder / "upsampler").is_dir():  # a cascade: the upsampler takes the DiT's frames
+        upsampler = json.loads((folder / "upsampler" / "config.json").read_text())
+        assert upsampler["sample_size"] // upsampler["scale"] == transformer["sample_size"]
     assert (folder / "README.md").exists()
 
 
@@ -47,7 +50,9 @@ def test_checkpoint_loads_and_generates(folder):
     pipe.set_progress_bar_config(disable=True)
     dist = pipe.training_distribution
     r = run_rollout(pipe, make_params(dist.scenario), seed=0, steps=4)
-    assert r.generated.shape == r.gt_frames.shape == (NUM_FRAMES, dist.resolution, dist.resolution, 3)
+    size = pipe.frame_size  # the data's resolution, or a cascade's upsampled one
+    assert size == (dist.resolution if pipe.upsampler is None else pipe.upsampler.config.sample_size)
+    assert r.generated.shape == r.gt_frames.shape == (NUM_FRAMES, size, size, 3)
     assert np.array_equal(r.generated[:3], r.gt_frames[:3])
     assert np.isfinite(r.report.error)
 

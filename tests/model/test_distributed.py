@@ -31,11 +31,10 @@ def test_two_processes_end_with_identical_weights(tmp_path):
                           "-m", "phydemo", "train", "--config", str(config)],
                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
-    digests = {}
-    for line in res.stdout.splitlines():
-        if line.startswith('{"rank"'):
-            record = json.loads(line)
-            digests[record["rank"]] = (record["step"], record["weights_sha256"])
+    digests, decoder, at = {}, json.JSONDecoder(), res.stdout.find('{"rank"')
+    while at >= 0:  # the two processes share stdout: their lines may run together
+        record, end = decoder.raw_decode(res.stdout, at)
+        digests[record["rank"]] = (record["step"], record["weights_sha256"])
+        at = res.stdout.find('{"rank"', end)
     assert set(digests) == {0, 1} and digests[0] == digests[1] and digests[0][0] == 3
-    losses = [json.loads(line)["loss"] for line in res.stdout.splitlines() if line.startswith('{"step"')]
-    assert len(losses) == 3  # logged once, by the main process
+    assert res.stdout.count('{"step"') == 3  # logged once, by the main process

@@ -134,3 +134,16 @@ def test_upsampler_config_file_is_checked(tmp_path):
     path.write_text("name: up\nscenarios: [collision, orbit]\n")
     with pytest.raises(ValueError, match="up.yaml: scenarios="):
         UpsamplerConfig.from_yaml(path)
+
+
+def test_training_inputs_are_degraded_like_a_base_models_frames_more_near_the_balls():
+    from phydemo.model.train_autoencoder import frames_to_model
+    from phydemo.model.train_upsampler import degrade
+
+    cfg = UpsamplerConfig(name="x", scenes=6, frames_per_scene=4)
+    low = frames_to_model(build_pairs(cfg)["low"])
+    out = degrade(low, np.random.default_rng(0), cfg)
+    assert out.shape == low.shape and out.min() >= -1 and out.max() <= 1
+    change = (out - low).abs().amax(1)
+    far = F.max_pool2d((low < 0.99).any(1, keepdim=True).float(), 7, stride=1, padding=3)[:, 0] == 0
+    assert change[~far].mean() > 2 * change[far].mean() > 0
