@@ -122,6 +122,15 @@ def test_train_upsampler_resumes_and_phydemo_cascade_ships_a_folder_that_loads(t
     with pytest.raises(CheckpointError, match="train_state.json: missing"):
         export_cascade(base, up, tmp_path / "checkpoints/other")
     assert sorted(p.name for p in (tmp_path / "checkpoints").iterdir()) == ["base", "base-cascade"]
+    config = dest / "upsampler" / "config.json"
+    good = config.read_text()
+    config.write_text(good.replace('"sample_size": 64', '"sample_size": 256'))
+    with pytest.raises(CheckpointError, match=r"upsampler/config.json: the transformer works on 3 x 16 x 16 inputs, "
+                                              r"but the upsampler takes 3 x 64 x 64"):
+        load_pipeline(dest, device="cpu")
+    config.write_text(good.replace('"FrameUpsampler"', '"FrameAutoencoder"'))
+    with pytest.raises(CheckpointError, match="upsampler/config.json: describes 'FrameAutoencoder'"):
+        load_pipeline(dest, device="cpu")
     with pytest.raises(ValueError, match="scenarios"):
         UpsamplerConfig(name="x", scenarios=["orbit"])
 
