@@ -237,25 +237,21 @@ def register(sub) -> None:
     p.add_argument("--no-train", action="store_true", help="a finding: use only the checkpoints shipped now")
     p.set_defaults(func=experiment_command)
 
-    p = sub.add_parser("autoencoder-floor", help="the parser on decode(encode(ground truth)) against the pixel floor")
-    p.add_argument("--checkpoint", default="autoencoder", help="a FrameAutoencoder folder, or a shipped name")
-    p.add_argument("--n", type=int, default=256, help="scenes per set")
-    p.add_argument("--seed", type=int, default=EVAL_SEED)
-    p.add_argument("--scenarios", default="uniform,parabola,collision")
-    p.add_argument("--levels", default=None, help="comma-separated OOD levels (v,r,vr; default all), or none")
-    p.add_argument("--json", action="store_true")
-    p.add_argument("--save", action="store_true", help="write floor.json into the folder")
-    p.set_defaults(func=autoencoder_floor_command)
-
-    p = sub.add_parser("upsampler-floor", help="the parser on upsampled low-resolution renders against the pixel floor")
-    p.add_argument("--checkpoint", required=True, help="a FrameUpsampler folder, or a cascade's checkpoint")
-    p.add_argument("--n", type=int, default=256, help="scenes per set")
-    p.add_argument("--seed", type=int, default=EVAL_SEED)
-    p.add_argument("--scenarios", default="collision")
-    p.add_argument("--levels", default=None, help="comma-separated OOD levels (v,r,vr; default all), or none")
-    p.add_argument("--json", action="store_true")
-    p.add_argument("--save", action="store_true", help="write floor.json into the folder")
-    p.set_defaults(func=upsampler_floor_command)
+    for name, stage, checkpoint, scenarios, func in (
+            ("autoencoder-floor", "decode(encode(ground truth))", {"default": "autoencoder"}, "uniform,parabola,collision",
+             autoencoder_floor_command),
+            ("upsampler-floor", "upsampled low-resolution renders", {"required": True}, "collision",
+             upsampler_floor_command)):
+        p = sub.add_parser(name, help=f"the parser on {stage} against the pixel floor")
+        p.add_argument("--checkpoint", **checkpoint, help="the stage's folder (a cascade's, for its upsampler), or a "
+                                                         "shipped name")
+        p.add_argument("--n", type=int, default=256, help="scenes per set")
+        p.add_argument("--seed", type=int, default=EVAL_SEED)
+        p.add_argument("--scenarios", default=scenarios)
+        p.add_argument("--levels", default=None, help="comma-separated OOD levels (v,r,vr; default all), or none")
+        p.add_argument("--json", action="store_true")
+        p.add_argument("--save", action="store_true", help="write floor.json into the folder")
+        p.set_defaults(func=func)
 
     p = sub.add_parser("benchmark", help="sampling speed: ms per rollout and rollouts/s")
     p.add_argument("--checkpoint", default="uniform", help="a folder, or a shipped checkpoint's name")

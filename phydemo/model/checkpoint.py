@@ -116,18 +116,11 @@ def _load_vae(folder: Path, transformer: VideoDiT, dist: TrainingDistribution) -
             raise CheckpointError(f"{vae_dir}: missing (the transformer works on {transformer.config.in_channels}-channel "
                                   "latents, so the folder needs the autoencoder that made them)")
         return None
-    config = _read_json(vae_dir / "config.json")
-    if config.get("_class_name") != FrameAutoencoder.__name__:
-        raise CheckpointError(f"{vae_dir / 'config.json'}: describes {config.get('_class_name')!r}, not a "
-                              f"{FrameAutoencoder.__name__}")
-    if config.get("sample_size") != dist.resolution:
-        raise CheckpointError(f"{vae_dir / 'config.json'}: an autoencoder for {config.get('sample_size')} px frames, but "
+    vae = _load_component(folder, VAE_FOLDER, FrameAutoencoder)
+    if vae.config.sample_size != dist.resolution:
+        raise CheckpointError(f"{vae_dir / 'config.json'}: an autoencoder for {vae.config.sample_size} px frames, but "
                               f"the model was trained at {dist.resolution} px ({folder / INDEX_FILE})")
-    try:
-        return FrameAutoencoder.from_pretrained(folder, subfolder=VAE_FOLDER, use_safetensors=True).eval()
-    except (SafetensorError, OSError, ValueError, RuntimeError, TypeError) as e:
-        msg = str(e).splitlines()[0] if str(e) else type(e).__name__
-        raise CheckpointError(f"{vae_dir}: cannot be loaded ({msg})") from None
+    return vae
 
 
 def _load_upsampler(folder: Path) -> FrameUpsampler | None:
@@ -135,12 +128,17 @@ def _load_upsampler(folder: Path) -> FrameUpsampler | None:
     up_dir = folder / UPSAMPLER_FOLDER
     if not up_dir.is_dir():
         return None
-    config = _read_json(up_dir / "config.json")
-    if config.get("_class_name") != FrameUpsampler.__name__:
-        raise CheckpointError(f"{up_dir / 'config.json'}: describes {config.get('_class_name')!r}, not a "
-                              f"{FrameUpsampler.__name__}")
+    return _load_component(folder, UPSAMPLER_FOLDER, FrameUpsampler)
+
+
+def _load_component(folder: Path, subfolder: str, cls):
+    """A pipeline component saved under ``folder/subfolder`` (safetensors only), with the file named on any error."""
+    path = folder / subfolder
+    config = _read_json(path / "config.json")
+    if config.get("_class_name") != cls.__name__:
+        raise CheckpointError(f"{path / 'config.json'}: describes {config.get('_class_name')!r}, not a {cls.__name__}")
     try:
-        return FrameUpsampler.from_pretrained(folder, subfolder=UPSAMPLER_FOLDER, use_safetensors=True).eval()
+        return cls.from_pretrained(folder, subfolder=subfolder, use_safetensors=True).eval()
     except (SafetensorError, OSError, ValueError, RuntimeError, TypeError) as e:
         msg = str(e).splitlines()[0] if str(e) else type(e).__name__
-        raise CheckpointError(f"{up_dir}: cannot be loaded ({msg})") from None
+        raise CheckpointError(f"{path}: cannot be loaded ({msg})") from None

@@ -9,9 +9,39 @@ import json
 import math
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
+
+from phydemo.model.train_config import config_from_yaml
+
+
+@dataclass
+class FrameTrainingConfig:
+    """The options of the loop below, shared by the autoencoder's and the upsampler's configs."""
+
+    name: str
+    batch_size: int = 16
+    lr: float = 1e-3
+    warmup_steps: int = 100
+    max_steps: int = 10000  # cosine decay to 0 at max_steps
+    max_minutes: float = 0.0  # stop (and save) after this wall time; 0 = no limit
+    grad_clip: float = 1.0
+    seed: int = 0
+    log_every: int = 100
+    ckpt_every: int = 500
+    output_dir: str = "runs"
+    torch_threads: int = 0
+
+    @classmethod
+    def from_yaml(cls, path: str | Path):
+        return config_from_yaml(cls, path)
+
+    @property
+    def run_dir(self) -> Path:
+        return Path(self.output_dir) / self.name
 
 
 def lr_factor(step: int, cfg) -> float:

@@ -21,9 +21,8 @@ import yaml
 from phydemo.atomic import atomic_path
 from phydemo.model.autoencoder import FrameAutoencoder
 from phydemo.model.ball_loss import ball_weighted_error, pixel_ball_mask
-from phydemo.model.frame_training import fit
+from phydemo.model.frame_training import FrameTrainingConfig, fit
 from phydemo.model.pipeline import to_model_space
-from phydemo.model.train_config import config_from_yaml
 from phydemo.protocol import NUM_FRAMES, WORLD_SIZE
 from phydemo.world.physics import simulate
 from phydemo.world.render import render
@@ -32,8 +31,7 @@ from phydemo.world.scenes import COLORS, SCENARIOS, SHAPES
 
 
 @dataclass
-class AutoencoderConfig:
-    name: str
+class AutoencoderConfig(FrameTrainingConfig):
     resolution: int = 128
     model: dict = field(default_factory=dict)  # FrameAutoencoder config overrides
     scenes: int = 2000  # training scenes; frames_per_scene frames are drawn from each
@@ -43,25 +41,6 @@ class AutoencoderConfig:
     ball_crop_fraction: float = 0.85  # share of crops centred near a ball (the rest anywhere)
     ball_weight: float = 4.0  # pixels within ball_dilate px of a ball count 1 + ball_weight times
     ball_dilate: int = 2
-    batch_size: int = 16
-    lr: float = 1e-3
-    warmup_steps: int = 100
-    max_steps: int = 10000  # cosine decay to 0 at max_steps
-    max_minutes: float = 0.0  # stop (and save) after this wall time; 0 = no limit
-    grad_clip: float = 1.0
-    seed: int = 0
-    log_every: int = 100
-    ckpt_every: int = 500
-    output_dir: str = "runs"
-    torch_threads: int = 0
-
-    @classmethod
-    def from_yaml(cls, path: str | Path) -> "AutoencoderConfig":
-        return config_from_yaml(cls, path)
-
-    @property
-    def run_dir(self) -> Path:
-        return Path(self.output_dir) / self.name
 
 
 def broad_scenes(n: int, seed: int, ood_fraction: float = 0.5, scenarios: tuple[str, ...] = SCENARIOS) -> list:

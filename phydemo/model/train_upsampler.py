@@ -24,9 +24,8 @@ import yaml
 
 from phydemo.atomic import atomic_path
 from phydemo.model.ball_loss import pixel_ball_mask
-from phydemo.model.frame_training import fit
+from phydemo.model.frame_training import FrameTrainingConfig, fit
 from phydemo.model.train_autoencoder import broad_scenes, frames_to_model, reconstruction_loss
-from phydemo.model.train_config import config_from_yaml
 from phydemo.model.upsampler import FrameUpsampler
 from phydemo.protocol import NUM_COND_FRAMES, NUM_FRAMES
 from phydemo.world.physics import simulate
@@ -35,8 +34,7 @@ from phydemo.world.scenes import SCENARIOS
 
 
 @dataclass
-class UpsamplerConfig:
-    name: str
+class UpsamplerConfig(FrameTrainingConfig):
     resolution: int = 128  # the frames it returns; it takes resolution / scale
     scale: int = 4
     model: dict = field(default_factory=dict)  # FrameUpsampler config overrides
@@ -49,17 +47,7 @@ class UpsamplerConfig:
     ball_noise_dilate: int = 1  # px around a ball (at the low resolution) that get it too
     ball_weight: float = 4.0  # pixels within ball_dilate px of a ball count 1 + ball_weight times
     ball_dilate: int = 2
-    batch_size: int = 16
-    lr: float = 1e-3
-    warmup_steps: int = 100
     max_steps: int = 3000
-    max_minutes: float = 0.0
-    grad_clip: float = 1.0
-    seed: int = 0
-    log_every: int = 100
-    ckpt_every: int = 500
-    output_dir: str = "runs"
-    torch_threads: int = 0
 
     def __post_init__(self):
         unknown = sorted(set(self.scenarios) - set(SCENARIOS))
@@ -68,14 +56,6 @@ class UpsamplerConfig:
         if self.scale < 2 or self.resolution % self.scale:
             raise ValueError(f"resolution={self.resolution}, scale={self.scale}: the scale must be >= 2 and divide the "
                              "resolution")
-
-    @classmethod
-    def from_yaml(cls, path: str | Path) -> "UpsamplerConfig":
-        return config_from_yaml(cls, path)
-
-    @property
-    def run_dir(self) -> Path:
-        return Path(self.output_dir) / self.name
 
 
 def _render_frames(traj, idx: np.ndarray, resolution: int) -> np.ndarray:
