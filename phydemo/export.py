@@ -27,8 +27,8 @@ from phydemo.world.training_index import TrainingIndex
 MAX_FILE_BYTES = 10 * 1024 * 1024  # every shipped file stays under 10 MB
 PIPELINE_FILES = ("model_index.json", "transformer", "scheduler", "train_config.yaml", "train_state.json")
 BASE_RECORDS = ("train_config.yaml", "train_state.json", "train_log.jsonl", "base_train_log.jsonl", "training_index.npz")
-UPSAMPLER_FILES = ("config.json", "diffusion_pytorch_model.safetensors", "train_config.yaml", "train_state.json")
-AUTOENCODER_FILES = ("config.json", "diffusion_pytorch_model.safetensors", "train_config.yaml", "train_state.json")
+# a frame model's run checkpoint (the autoencoder's, an upsampler's): weights, config and the records of its training
+FRAME_MODEL_FILES = ("config.json", "diffusion_pytorch_model.safetensors", "train_config.yaml", "train_state.json")
 
 
 def _files_of(src: Path) -> tuple[str, ...]:
@@ -37,7 +37,7 @@ def _files_of(src: Path) -> tuple[str, ...]:
         names = PIPELINE_FILES + (("vae",) if (src / "vae").is_dir() else ())  # a latent DiT ships its autoencoder
         loader = lambda: load_pipeline(src, device="cpu")  # noqa: E731
     else:
-        names = AUTOENCODER_FILES
+        names = FRAME_MODEL_FILES
         loader = lambda: FrameAutoencoder.from_pretrained(src)  # noqa: E731
     for name in names:
         if not (src / name).exists():
@@ -99,7 +99,7 @@ def export_cascade(base: str | Path, upsampler: str | Path, dest: str | Path) ->
     pipe = load_pipeline(base, device="cpu")
     if pipe.vae is not None or pipe.upsampler is not None:
         raise CheckpointError(f"{base}: a latent model or a cascade already; a cascade starts from a pixel DiT")
-    for name in UPSAMPLER_FILES:
+    for name in FRAME_MODEL_FILES:
         if not (upsampler / name).is_file():
             raise CheckpointError(f"{upsampler / name}: missing (is {upsampler} a finished upsampler run's checkpoint?)")
     try:
@@ -116,7 +116,7 @@ def export_cascade(base: str | Path, upsampler: str | Path, dest: str | Path) ->
             elif (base / name).is_file():
                 shutil.copy2(base / name, staging / name)
         (staging / "upsampler").mkdir()
-        for name in (*UPSAMPLER_FILES, "floor.json"):  # its floor, where measured (phydemo upsampler-floor --save)
+        for name in (*FRAME_MODEL_FILES, "floor.json"):  # its floor, where measured (phydemo upsampler-floor --save)
             if (upsampler / name).is_file():
                 shutil.copy2(upsampler / name, staging / "upsampler" / name)
         index = json.loads((base / "model_index.json").read_text())

@@ -37,10 +37,10 @@ def reconstruct(autoencoder: FrameAutoencoder, frames: np.ndarray, batch: int = 
 
 
 @torch.no_grad()
-def upsample_renders(upsampler: FrameUpsampler, videos: VideoSet, batch: int = 4) -> np.ndarray:
-    """Each video rendered at the upsampler's input size and upsampled, conditioned on its last given frame; the
-    given frames are the full-resolution ones, as in the cascade's output."""
-    low = np.stack([render(simulate(p), upsampler.low_size) for p in videos.params])
+def upsample_renders(upsampler: FrameUpsampler, videos: VideoSet, trajs: list, batch: int = 4) -> np.ndarray:
+    """Each video (its trajectory in ``trajs``) rendered at the upsampler's input size and upsampled, conditioned on
+    its last given frame; the given frames are the full-resolution ones, as in the cascade's output."""
+    low = np.stack([render(traj, upsampler.low_size) for traj in trajs])
     out = []
     for i in range(0, len(low), batch):
         given = to_model_space(videos.frames[i:i + batch, :NUM_COND_FRAMES])
@@ -49,14 +49,14 @@ def upsample_renders(upsampler: FrameUpsampler, videos: VideoSet, batch: int = 4
     return np.concatenate(out)
 
 
-def floor_of_set(through: Callable[[VideoSet], np.ndarray], resolution: int, scenario: str, n: int, seed: int,
+def floor_of_set(through: Callable[[VideoSet, list], np.ndarray], resolution: int, scenario: str, n: int, seed: int,
                  level: str | None) -> dict:
     videos = generate(scenario, "id_eval" if level is None else "ood_eval", n, seed, resolution, level=level,
                       progress=False)
-    recon = through(videos)
+    trajs = [simulate(p) for p in videos.params]
+    recon = through(videos, trajs)
     pixel, through, clean = [], [], []
-    for gt, rec, p in zip(videos.frames, recon, videos.params):
-        traj = simulate(p)
+    for gt, rec, traj in zip(videos.frames, recon, trajs):
         pixel.append(velocity_error(scenario, gt, traj).error)
         through.append(velocity_error(scenario, rec, traj).error)
         clean.append(is_clean(rec, gt, traj))
@@ -73,7 +73,7 @@ def autoencoder_floor(autoencoder: FrameAutoencoder, n: int = 256, seed: int = E
                       levels=OOD_LEVELS) -> dict:
     """{scenario: {"ID": row, "OOD v": row, ...}} for the fixed evaluation scenes of ``seed``."""
     autoencoder = autoencoder.eval()
-    return _floors(lambda videos: reconstruct(autoencoder, videos.frames), autoencoder.config.sample_size, n, seed,
+    return _floors(lambda videos, _: reconstruct(autoencoder, videos.frames), autoencoder.config.sample_size, n, seed,
                    scenarios, levels)
 
 
@@ -81,7 +81,7 @@ def upsampler_floor(upsampler: FrameUpsampler, n: int = 256, seed: int = EVAL_SE
                     levels=OOD_LEVELS) -> dict:
     """{scenario: {"ID": row, "OOD v": row, ...}}: the parser on upsampled low-resolution renders."""
     upsampler = upsampler.eval()
-    return _floors(lambda videos: upsample_renders(upsampler, videos), upsampler.config.sample_size, n, seed,
+    return _floors(lambda videos, trajs: upsample_renders(upsampler, videos, trajs), upsampler.config.sample_size, n, seed,
                    scenarios, levels)
 
 

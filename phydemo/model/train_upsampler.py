@@ -5,9 +5,10 @@ The base model's frames are not clean renders: faint speckle over the background
 white) and a stronger halo on and around each ball (the 90th percentile of its deviation from the truth 29-60, of 255;
 measured on the 32 px collision model's rollouts). So the low-resolution inputs get Gaussian noise of a random
 strength up to ``noise_max`` everywhere, and up to ``ball_noise_max`` on the balls and within ``ball_noise_dilate`` px
-of them; the targets are clean, so the upsampler learns to draw clean balls from such frames. Scenes are drawn as for the autoencoder (every colour, shape and
-direction, ID and OOD ranges) from the config's scenarios. ``python -m phydemo train-upsampler --config
-configs/upsampler.yaml``; rerunning the command resumes from ``runs/<name>/state.pt``.
+of them; the targets are clean, so the upsampler learns to draw clean balls from such frames. Scenes are drawn as for the
+autoencoder (every colour, shape and direction, ID and OOD ranges) from the config's scenarios. ``python -m phydemo
+train-upsampler --config configs/upsampler-collision.yaml``; rerunning the command resumes from
+``runs/<name>/state.pt``.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from phydemo.model.train_autoencoder import broad_scenes, frames_to_model, recon
 from phydemo.model.upsampler import FrameUpsampler
 from phydemo.protocol import NUM_COND_FRAMES, NUM_FRAMES
 from phydemo.world.physics import simulate
-from phydemo.world.render import render_positions
+from phydemo.world.render import render
 from phydemo.world.scenes import SCENARIOS
 
 
@@ -58,12 +59,6 @@ class UpsamplerConfig(FrameTrainingConfig):
                              "resolution")
 
 
-def _render_frames(traj, idx: np.ndarray, resolution: int) -> np.ndarray:
-    balls = traj.balls
-    return render_positions(traj.positions[idx], traj.angles[idx], [b.radius for b in balls],
-                            [b.color for b in balls], [b.shape for b in balls], resolution)
-
-
 def build_pairs(cfg: UpsamplerConfig) -> dict[str, np.ndarray]:
     """uint8 training triples: ``low`` (N, h, w, 3), ``high`` (N, H, W, 3) and ``reference`` (N, H, W, 3), the last
     given frame of each frame's video."""
@@ -72,9 +67,9 @@ def build_pairs(cfg: UpsamplerConfig) -> dict[str, np.ndarray]:
     for p in broad_scenes(cfg.scenes, cfg.seed, cfg.ood_fraction, tuple(cfg.scenarios)):
         traj = simulate(p)
         idx = np.sort(rng.choice(np.arange(NUM_COND_FRAMES, NUM_FRAMES), cfg.frames_per_scene, replace=False))
-        low.append(_render_frames(traj, idx, cfg.resolution // cfg.scale))
-        high.append(_render_frames(traj, idx, cfg.resolution))
-        ref.append(np.repeat(_render_frames(traj, np.array([NUM_COND_FRAMES - 1]), cfg.resolution), len(idx), axis=0))
+        low.append(render(traj, cfg.resolution // cfg.scale, idx))
+        high.append(render(traj, cfg.resolution, idx))
+        ref.append(np.repeat(render(traj, cfg.resolution, np.array([NUM_COND_FRAMES - 1])), len(idx), axis=0))
     return {"low": np.concatenate(low), "high": np.concatenate(high), "reference": np.concatenate(ref)}
 
 

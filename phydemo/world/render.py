@@ -72,8 +72,9 @@ def render_positions(positions: np.ndarray, angles: np.ndarray | None, radii, co
     return np.rint(img).astype(np.uint8)
 
 
-def render(traj: Trajectory, resolution: int = DEFAULT_RESOLUTION) -> np.ndarray:
-    """Render a simulated trajectory."""
+def render(traj: Trajectory, resolution: int = DEFAULT_RESOLUTION, frames: np.ndarray | None = None) -> np.ndarray:
+    """Render a simulated trajectory: every frame, or only those indexed by ``frames``."""
     balls = traj.balls
-    return render_positions(traj.positions, traj.angles, [b.radius for b in balls], [b.color for b in balls],
-                            [b.shape for b in balls], resolution)
+    idx = slice(None) if frames is None else frames
+    return render_positions(traj.positions[idx], traj.angles[idx], [b.radius for b in balls],
+                            [b.color for b in balls], [b.shape for b in balls], resolution)
