@@ -136,15 +136,13 @@ def autoencoder_floor_command(args) -> int:
     from phydemo.atomic import write_json
     from phydemo.eval.autoencoder_floor import autoencoder_floor
     from phydemo.model.autoencoder import FrameAutoencoder
-    from phydemo.model.checkpoint import resolve_checkpoint
+    from phydemo.model.checkpoint import load_frame_model
     from phydemo.report import format_autoencoder_floor
     from phydemo.world.scenes import SCENARIOS
 
-    folder = resolve_checkpoint(args.checkpoint)
-    if not (folder / "config.json").is_file():
-        raise InputError("--checkpoint", str(args.checkpoint), "a folder holding a FrameAutoencoder (config.json)")
     scenarios = tuple(check_choice("scenario", s, SCENARIOS) for s in args.scenarios.split(","))
-    table = autoencoder_floor(FrameAutoencoder.from_pretrained(folder), n=check_int("n", args.n, 2, 4096),
+    autoencoder, folder = load_frame_model(args.checkpoint, FrameAutoencoder)
+    table = autoencoder_floor(autoencoder, n=check_int("n", args.n, 2, 4096),
                               seed=args.seed, scenarios=scenarios, levels=_levels(args.levels))
     if args.save:
         write_json(folder / "floor.json", {"n": args.n, "seed": args.seed, "floor": table})
@@ -155,20 +153,14 @@ def autoencoder_floor_command(args) -> int:
 def upsampler_floor_command(args) -> int:
     from phydemo.atomic import write_json
     from phydemo.eval.autoencoder_floor import upsampler_floor
-    from phydemo.model.checkpoint import resolve_checkpoint
+    from phydemo.model.checkpoint import load_frame_model
     from phydemo.model.upsampler import FrameUpsampler
     from phydemo.report import format_autoencoder_floor
     from phydemo.world.scenes import SCENARIOS
 
-    folder = resolve_checkpoint(args.checkpoint)
-    if (folder / "upsampler" / "config.json").is_file():  # a cascade's folder
-        folder = folder / "upsampler"
-    config = folder / "config.json"
-    if not config.is_file() or json.loads(config.read_text()).get("_class_name") != FrameUpsampler.__name__:
-        raise InputError("--checkpoint", str(args.checkpoint), "a folder holding a FrameUpsampler (config.json), or a "
-                         "cascade's checkpoint")
     scenarios = tuple(check_choice("scenario", s, SCENARIOS) for s in args.scenarios.split(","))
-    table = upsampler_floor(FrameUpsampler.from_pretrained(folder), n=check_int("n", args.n, 2, 4096),
+    upsampler, folder = load_frame_model(args.checkpoint, FrameUpsampler)
+    table = upsampler_floor(upsampler, n=check_int("n", args.n, 2, 4096),
                             seed=args.seed, scenarios=scenarios, levels=_levels(args.levels))
     if args.save:
         write_json(folder / "floor.json", {"n": args.n, "seed": args.seed, "floor": table})

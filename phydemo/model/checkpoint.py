@@ -131,6 +131,20 @@ def _load_upsampler(folder: Path) -> FrameUpsampler | None:
     return _load_component(folder, UPSAMPLER_FOLDER, FrameUpsampler)
 
 
+def load_frame_model(folder: str | Path, cls: type[FrameAutoencoder] | type[FrameUpsampler]):
+    """A frame model saved on its own (``folder/config.json``) or as a checkpoint's component (its ``vae/`` or
+    ``upsampler/``), a path or a shipped name: the model and the folder it was read from (CheckpointError names the
+    config that does not describe a ``cls``)."""
+    folder = resolve_checkpoint(folder)
+    sub = VAE_FOLDER if cls is FrameAutoencoder else UPSAMPLER_FOLDER
+    if (folder / sub / "config.json").is_file():
+        folder = folder / sub
+    elif not (folder / "config.json").is_file():
+        raise CheckpointError(f"{folder}: holds no {cls.__name__} (neither {folder / sub / 'config.json'} nor "
+                              f"{folder / 'config.json'})")
+    return _load_component(folder.parent, folder.name, cls), folder
+
+
 def _load_component(folder: Path, subfolder: str, cls):
     """A pipeline component saved under ``folder/subfolder`` (safetensors only), with the file named on any error."""
     path = folder / subfolder

@@ -124,13 +124,7 @@ class PhyDiTPipeline(DiffusionPipeline):
             raise ValueError(f"got {len(generator)} generators for {len(cond_frames)} videos")
         device, dtype = self.transformer.device, self.transformer.dtype
         given_pixels = to_model_space(cond_frames[:, :NUM_COND_FRAMES]).to(device)
-        if self.vae is not None:
-            given = self.vae.encode_video(given_pixels.to(self.vae.dtype))
-        elif self.upsampler is not None:
-            given = self.upsampler.downsample_video(given_pixels)
-        else:
-            given = given_pixels
-        given = given.to(dtype)
+        given = self._transformer_space(given_pixels).to(dtype)
         n = given.shape[0]
         shape = (cfg.in_channels, cfg.num_frames, cfg.sample_size, cfg.sample_size)
         # noise is drawn before chunking, so results do not depend on ``batch_size``
@@ -156,16 +150,30 @@ class PhyDiTPipeline(DiffusionPipeline):
                     bar.update()
                 x[:, :, :NUM_COND_FRAMES] = cond[:, :, :NUM_COND_FRAMES]
                 outputs.append(x)
-        video = torch.cat(outputs)
-        if self.vae is not None:  # only the generated frames are decoded: the given ones come back exactly
-            rest = video[:, :, NUM_COND_FRAMES:].to(self.vae.dtype)
-            rest = torch.cat([self.vae.decode_video(rest[i:i + batch_size]) for i in range(0, n, batch_size)])
-            video = torch.cat([given_pixels.to(rest.dtype), rest], dim=2)
-        elif self.upsampler is not None:  # the same: only generated frames are upsampled
-            rest = video[:, :, NUM_COND_FRAMES:].clamp(-1, 1).to(self.upsampler.dtype)
-            last = given_pixels[:, :, -1].to(self.upsampler.dtype)
-            rest = torch.cat([self.upsampler.upsample_video(rest[i:i + batch_size], last[i:i + batch_size])
-                              for i in range(0, n, batch_size)])
-            video = torch.cat([given_pixels.to(rest.dtype), rest], dim=2)
+        video = self._pixel_space(torch.cat(outputs), given_pixels, batch_size)
         frames = video if output_type == "pt" else from_model_space(video)
         return PhyDiTPipelineOutput(frames=frames) if return_dict else (frames,)
+
+    def _transformer_space(self, given_pixels: torch.Tensor) -> torch.Tensor:
+        """The given frames as the transformer takes them: encoded by the vae, reduced by area to the upsampler's low
+        resolution, or (a pixel model) as they are."""
+        if self.vae is not None:
+            return self.vae.encode_video(given_pixels.to(self.vae.dtype))
+        if self.upsampler is not None:
+            return self.upsampler.downsample_video(given_pixels)
+        return given_pixels
+
+    def _pixel_space(self, video: torch.Tensor, given_pixels: torch.Tensor, batch_size: int) -> torch.Tensor:
+        """The full-resolution video: the given frames exactly as given, then the generated ones decoded by the vae or
+        upsampled (conditioned on the last given frame), in chunks of ``batch_size``; a pixel model's video as it is."""
+        if self.vae is None and self.upsampler is None:
+            return video
+        rest, chunks = video[:, :, NUM_COND_FRAMES:], range(0, len(video), batch_size)
+        if self.vae is not None:
+            rest = rest.to(self.vae.dtype)
+            rest = torch.cat([self.vae.decode_video(rest[i:i + batch_size]) for i in chunks])
+        else:
+            rest, last = rest.clamp(-1, 1).to(self.upsampler.dtype), given_pixels[:, :, -1].to(self.upsampler.dtype)
+            rest = torch.cat([self.upsampler.upsample_video(rest[i:i + batch_size], last[i:i + batch_size])
+                              for i in chunks])
+        return torch.cat([given_pixels.to(rest.dtype), rest], dim=2)

@@ -79,3 +79,22 @@ def test_train_cli_validates_set_overrides_like_the_config_file(tmp_path, capsys
     assert main(["train", "--config", str(cfg), "--set", override]) == 2
     assert needle in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["x.yaml"]  # refused before any data or run folder
+
+
+@pytest.mark.parametrize("command,checkpoint,wanted", [
+    ("upsampler-floor", "uniform", "FrameUpsampler"),  # a latent checkpoint: no upsampler/
+    ("autoencoder-floor", "collision", "FrameAutoencoder"),  # a cascade: no vae/
+])
+def test_floor_commands_name_the_config_that_is_not_their_stage(capsys, command, checkpoint, wanted):
+    assert main([command, "--checkpoint", checkpoint, "--n", "2", "--levels", "none"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "config.json" in err and wanted in err and "\n" not in err
+
+
+def test_autoencoder_floor_reads_a_checkpoints_vae(capsys):
+    """A latent checkpoint's name stands for its vae/: the floor of its autoencoder on two uniform ID scenes."""
+    assert main(["autoencoder-floor", "--checkpoint", "uniform", "--n", "2", "--levels", "none", "--scenarios",
+                 "uniform", "--json"]) == 0
+    table = json.loads(capsys.readouterr().out)
+    assert list(table) == ["uniform"] and list(table["uniform"]) == ["ID"]
+    assert table["uniform"]["ID"]["n_scored"] == 2 and 0 < table["uniform"]["ID"]["through"] < 0.01
