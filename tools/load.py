@@ -14,11 +14,14 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from gradio_client import Client
 
+from phydemo.protocol import DEFAULT_STEPS
 
-def one_rollout(url: str, speed: float, seed: int) -> float:
+
+def one_rollout(url: str, speed: float, seed: int, checkpoint: str = "uniform") -> float:
     client = Client(url, verbose=False)
     start = time.perf_counter()
-    video, _, _, report, *_ = client.predict("uniform", speed, speed, 1.0, 1.0, "red", "circle", seed, 2, api_name="/run")
+    video, _, _, report, *_ = client.predict(checkpoint, speed, speed, 1.0, 1.0, "red", "circle", seed, DEFAULT_STEPS,
+                                             api_name="/run")
     assert "velocity error" in report and video
     return time.perf_counter() - start
 
@@ -27,6 +30,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("url")
     ap.add_argument("--clients", type=int, default=50)
+    ap.add_argument("--checkpoint", default="uniform", help="the shipped checkpoint every client asks")
     ap.add_argument("--during-sweep", action="store_true", help="start a 32-speed sweep at 10 steps first")
     args = ap.parse_args()
     sweep = None
@@ -38,7 +42,7 @@ def main() -> None:
     speeds = np.linspace(1.0, 4.0, args.clients)
     failures, start = 0, time.perf_counter()
     with ThreadPoolExecutor(args.clients) as pool:
-        futures = [pool.submit(one_rollout, args.url, float(v), i) for i, v in enumerate(speeds)]
+        futures = [pool.submit(one_rollout, args.url, float(v), i, args.checkpoint) for i, v in enumerate(speeds)]
         latencies = []
         for f in futures:
             try:
