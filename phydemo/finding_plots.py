@@ -9,9 +9,11 @@ LAYOUT = dict(height=420, margin=dict(l=60, r=10, t=50, b=50), legend=dict(orien
 
 
 def attribute_order_figure(result: dict) -> go.Figure:
-    """Per pair, the share of decisive rollouts that kept the first attribute, with its 95% Wilson interval."""
-    pairs = result["pairs"]
-    labels = [f"{p['first']} vs {p['second']}" for p in pairs]
+    """Per pair, the share of decisive rollouts that kept the first attribute, with its 95% Wilson interval (each
+    pair labelled with its model's resolution)."""
+    pairs, resolution = result["pairs"], result.get("resolution", {})
+    labels = [f"{p['first']} vs {p['second']}" + (f" ({resolution[c]} px)" if (c := f"lab-{p.get('experiment')}")
+                                                    in resolution else "") for p in pairs]
     share = [p["share_first"] for p in pairs]
     lo = [p["share_first"] - p["interval"][0] if p["share_first"] is not None else None for p in pairs]
     hi = [p["interval"][1] - p["share_first"] if p["share_first"] is not None else None for p in pairs]

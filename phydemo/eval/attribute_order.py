@@ -44,7 +44,7 @@ def pair_result(summary: dict) -> dict:
     winner = first if lo > 0.5 else second if hi < 0.5 else None
     paper_position = paper_rank()
     paper = first if paper_position[first] < paper_position[second] else second
-    return {"pair": f"{first}/{second}", "first": first, "second": second, "kept_first": a, "kept_second": b,
+    return {"pair": f"{first}/{second}", "experiment": summary["experiment"], "first": first, "second": second, "kept_first": a, "kept_second": b,
             "other": summary["n"] - a - b, "n": summary["n"], "share_first": a / (a + b) if a + b else None,
             "interval": [lo, hi], "winner": winner, "paper": paper, "agrees": winner == paper}
 

@@ -47,3 +47,11 @@ def test_the_paper_order_is_recovered_and_differences_are_named():
 def test_a_cycle_is_reported_as_inconsistent():
     cycle = [summary("color-size", 40, 2), summary("size-velocity", 40, 2), summary("color-velocity", 2, 40)]
     assert not attribute_order(cycle)["consistent"]
+
+
+def test_the_figure_labels_each_pair_with_its_models_resolution():
+    from phydemo.finding_plots import finding_figure
+
+    result = attribute_order([summary("color-shape", 60, 2), summary("size-velocity", 30, 4)])
+    result.update(finding="attribute-order", resolution={"lab-color-shape": 32, "lab-size-velocity": 128})
+    assert list(finding_figure(result).data[0].y) == ["colour vs shape (32 px)", "size vs velocity (128 px)"]
