@@ -188,11 +188,12 @@ def test_rollout_caption_says_what_was_asked_and_what_was_kept():
         "blue r 0.80: kept colour"
 
 
+@pytest.mark.parametrize("resolution", [32, 128])  # the 32 px lab models and their 128 px successors
 @pytest.mark.parametrize("name", list(EXPERIMENTS))
-def test_tally_of_ground_truth_test_rollouts_is_the_law(name):
+def test_tally_of_ground_truth_test_rollouts_is_the_law(name, resolution):
     """The tally's own floor: rendered ground truth of the test scenes reads as following the law / keeping both."""
     exp = EXPERIMENTS[name]
     scenes = exp.test_scenes(32)
-    outcomes = [tally(exp, render(simulate(p), 32), p) for p in scenes]
+    outcomes = [tally(exp, render(simulate(p), resolution), p) for p in scenes]
     expected = "follows the law" if name.startswith("case") else "kept both"
     assert outcomes.count(expected) >= 30, outcomes
