@@ -4,6 +4,7 @@ interpolation inside a hole against extrapolation, and the data-scaling curve be
 from __future__ import annotations
 
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
 LAYOUT = dict(height=420, margin=dict(l=60, r=10, t=50, b=50), legend=dict(orientation="h", y=-0.18))
 
@@ -32,18 +33,35 @@ def attribute_order_figure(result: dict) -> go.Figure:
 
 
 def interpolation_figure(result: dict) -> go.Figure:
-    """Mean error with standard errors per test set, the hole model beside the full model."""
+    """Left: mean error with standard errors per test set, the hole model beside the full model. Right (where the
+    result has them): the generated against the true speed per bin, the law as the diagonal, the hole shaded."""
     sets = list(result["sets"])
-    fig = go.Figure()
-    for key, name, color in (("hole_model", f"trained without [{result['hole'][0]:g}, {result['hole'][1]:g}]",
-                              "darkorange"), ("full_model", "trained on every speed", "steelblue")):
+    speeds = result.get("speeds")
+    fig = make_subplots(rows=1, cols=2, column_widths=[0.45, 0.55], horizontal_spacing=0.12) if speeds else go.Figure()
+    where = dict(row=1, col=1) if speeds else {}
+    models = (("hole_model", f"trained without [{result['hole'][0]:g}, {result['hole'][1]:g}]", "darkorange"),
+              ("full_model", "trained on every speed", "steelblue"))
+    for key, name, color in models:
         rows = [result["sets"][s][key] for s in sets]
-        fig.add_trace(go.Bar(x=sets, y=[r["error"] for r in rows], name=name, marker_color=color,
+        fig.add_trace(go.Bar(x=sets, y=[r["error"] for r in rows], name=name, marker_color=color, legendgroup=key,
                              error_y=dict(type="data", array=[r["se"] for r in rows]),
-                             text=[f"{r['error']:.3f}" for r in rows], textposition="outside"))
-    fig.update_layout(barmode="group", yaxis=dict(title="velocity error (world units / s), log", type="log"),
-                      title=dict(text="Interpolation: error inside the hole and outside the range", font=dict(size=13)),
-                      **LAYOUT)
+                             text=[f"{r['error']:.3f}" for r in rows], textposition="outside"), **where)
+    fig.update_layout(barmode="group", title=dict(text="Interpolation: error inside the hole and outside the range",
+                                                  font=dict(size=13)), **LAYOUT)
+    fig.update_yaxes(title_text="velocity error (world units / s), log", type="log", **where)
+    if speeds:
+        top = max(r["speed"][1] for rows in speeds.values() for r in rows)
+        fig.add_vrect(x0=result["hole"][0], x1=result["hole"][1], fillcolor="darkorange", opacity=0.12, line_width=0,
+                      annotation_text="hole", annotation_position="top left", row=1, col=2)
+        fig.add_trace(go.Scatter(x=[0, top], y=[0, top], mode="lines", line=dict(dash="dash", color="gray"),
+                                 name="the law", showlegend=False), row=1, col=2)
+        for key, name, color in models:
+            rows = speeds[key]
+            fig.add_trace(go.Scatter(x=[r["true"] for r in rows], y=[r["generated"] for r in rows], mode="markers",
+                                     marker=dict(color=color, size=7), name=name, legendgroup=key, showlegend=False,
+                                     error_y=dict(type="data", array=[r["se"] for r in rows])), row=1, col=2)
+        fig.update_xaxes(title_text="true speed", row=1, col=2)
+        fig.update_yaxes(title_text="generated speed (mean per 0.25 bin)", row=1, col=2)
     return fig
 
 

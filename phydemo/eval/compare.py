@@ -9,20 +9,39 @@ from dataclasses import dataclass
 import numpy as np
 
 from phydemo.eval.evaluate import sample_scenes, score_videos, standard_error
+from phydemo.eval.metrics import VelocityReport, signed_speed
 from phydemo.model.checkpoint import load_pipeline
 from phydemo.protocol import DEFAULT_STEPS, EVAL_SEED
+from phydemo.world.scenes import SceneParams
 
 
 def per_scene(checkpoint: str, n: int, seed: int, steps: int, level: str | None,
               data_kwargs: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Velocity error and clean flag per scene, for the scenes and noise ``evaluate`` uses with this seed (ID scenes
     drawn with ``data_kwargs`` when given, e.g. another speed range)."""
+    scored = per_scene_scores(checkpoint, n, seed, steps, level, data_kwargs)
+    return np.array([s.report.error for s in scored]), np.array([s.clean for s in scored])
+
+
+@dataclass
+class SceneScore:
+    params: SceneParams
+    report: VelocityReport
+    clean: bool
+
+    @property
+    def generated_speed(self) -> float:
+        return signed_speed(self.report, self.params.scenario)
+
+
+def per_scene_scores(checkpoint: str, n: int, seed: int, steps: int, level: str | None,
+                     data_kwargs: dict | None = None) -> list[SceneScore]:
+    """Per scene of ``per_scene``: its parameters, the velocity report of the generated frames and the clean flag."""
     pipe = load_pipeline(checkpoint)
     pipe.set_progress_bar_config(disable=True)
     scenario = pipe.training_distribution.scenario
     videos, gen = sample_scenes(pipe, scenario, n, steps, level, seed, data_kwargs=data_kwargs)
-    scored = list(score_videos(scenario, gen, videos))
-    return np.array([r.error for r, _, _ in scored]), np.array([ok for _, _, ok in scored])
+    return [SceneScore(p, report, ok) for p, (report, _, ok) in zip(videos.params, score_videos(scenario, gen, videos))]
 
 
 @dataclass

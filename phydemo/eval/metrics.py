@@ -145,6 +145,21 @@ def after_contact(true_velocity: np.ndarray) -> slice:
     return slice(collision_index(true_velocity) + 1, None)
 
 
+def signed_speed(report: VelocityReport, scenario: str) -> float:
+    """Mean parsed x-velocity of ball 1 over the scored frames (for a collision, after the contact, as the metric),
+    signed along its true motion there (NaN if never scored): the input speed where the law holds (the sweep's equal
+    collision balls swap velocities, so ball 1 leaves at its input speed, moving left); negative where the generated
+    ball goes the wrong way."""
+    v, true = report.parsed_velocity, report.true_velocity
+    if scenario == "collision":
+        post = after_contact(true)
+        v, true = v[post], true[post]
+    if not len(v):
+        return float("nan")
+    direction = np.sign(np.nanmean(true[:, 0, 0])) or 1.0
+    return float(np.nanmean(v[:, 0, 0]) * direction)
+
+
 def collision_error(frames: np.ndarray, traj: Trajectory) -> VelocityReport:
     """Mean over both balls of |mean post-collision parsed x-velocity - true post-collision x-velocity|."""
     p, r1, r2 = traj.positions, traj.balls[0].radius, traj.balls[1].radius

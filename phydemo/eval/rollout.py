@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from phydemo.errors import InputError
-from phydemo.eval.metrics import VelocityReport, after_contact, fully_visible, parse, velocity_error
+from phydemo.eval.metrics import VelocityReport, fully_visible, parse, signed_speed, velocity_error
 from phydemo.protocol import DEFAULT_STEPS, FRAME_DT, NUM_COND_FRAMES
 from phydemo.world.physics import Trajectory, simulate
 from phydemo.world.render import render
@@ -88,17 +88,8 @@ def run_rollout(pipe, params: SceneParams, seed: int = 0, steps: int = DEFAULT_S
 
 
 def generated_speed(r: Rollout) -> float:
-    """Mean parsed x-velocity of ball 1 over the scored frames, signed along its true motion there (NaN if never
-    scored): the input speed where the law holds, for collisions too (the sweep's equal balls swap velocities, so
-    ball 1 leaves at its input speed, moving left); negative where the generated ball goes the wrong way."""
-    v, true = r.report.parsed_velocity, r.report.true_velocity
-    if r.params.scenario == "collision":  # after the contact, as the metric
-        post = after_contact(true)
-        v, true = v[post], true[post]
-    if not len(v):
-        return float("nan")
-    direction = np.sign(np.nanmean(true[:, 0, 0])) or 1.0
-    return float(np.nanmean(v[:, 0, 0]) * direction)
+    """The generated ball's speed along its true motion (``metrics.signed_speed``; NaN if never scored)."""
+    return signed_speed(r.report, r.params.scenario)
 
 
 def guess_errors(r: Rollout, guess: tuple[float, float], frame: int) -> dict:

@@ -116,3 +116,25 @@ def test_ship_trains_exports_and_measures_a_lab_checkpoint(tmp_path):
     assert not (folder / "eval.json").exists()
     assert json.loads((folder / "experiment.json").read_text())["n"] == 4
     assert load_pipeline(folder).training_distribution.train_size == 8
+
+
+def test_generated_speeds_are_binned_and_read_inside_the_hole():
+    from types import SimpleNamespace
+
+    def scores(generated):  # true speeds 2.05 .. 2.95 inside the hole
+        return [SimpleNamespace(params=SimpleNamespace(speed=v), generated_speed=generated(v))
+                for v in np.linspace(2.05, 2.95, 10)]
+
+    pulled = interpolation.speed_bins(scores(lambda v: 2.0 if v < 2.5 else 3.0))
+    assert [b["speed"] for b in pulled] == [[2.0, 2.25], [2.25, 2.5], [2.5, 2.75], [2.75, 3.0]]
+    assert [b["generated"] for b in pulled] == [2.0, 2.0, 3.0, 3.0] and sum(b["n"] for b in pulled) == 10
+    assert pulled[0]["true"] == pytest.approx(np.mean([2.05, 2.15]))
+    assert interpolation.speed_bins(scores(lambda v: float("nan"))) == []
+
+    result = interpolation_result(0.4)
+    result["speeds"] = {"hole_model": pulled, "full_model": interpolation.speed_bins(scores(lambda v: v))}
+    assert "per quarter is 2.00 (true 2.10), 2.00 (true 2.35), 3.00 (true 2.60), 3.00 (true 2.85)." in \
+        interpolation.reading(result)
+    fig = finding_figure(result)
+    assert [t.type for t in fig.data] == ["bar", "bar", "scatter", "scatter", "scatter"]
+    assert list(fig.data[3].y) == [2.0, 2.0, 3.0, 3.0]
