@@ -250,7 +250,8 @@ with gr.Blocks(title="phydemo: has a video model learned physics?", delete_cache
                     gr.Markdown("**Findings across several models**, measured once and saved; the command under each "
                                 "reproduces it.")
                     first = next(iter(demo_models.findings))
-                    f_name = Dropdown(list(demo_models.findings), value=first, label="finding (measured, saved)")
+                    f_name = Dropdown(list(demo_models.findings), value=first, label="finding (measured, saved)",
+                                      elem_id="finding-name")
                     f_fig, f_text = demo_models.finding(first)
                     f_plot = gr.Plot(f_fig, show_label=False, elem_id="finding-plot")
                     f_reading = gr.Markdown(f_text, elem_id="finding-reading")

@@ -51,8 +51,6 @@ def interpolation_figure(result: dict) -> go.Figure:
     fig.update_yaxes(title_text="velocity error (world units / s), log", type="log", **where)
     if speeds:
         top = max(r["speed"][1] for rows in speeds.values() for r in rows)
-        fig.add_vrect(x0=result["hole"][0], x1=result["hole"][1], fillcolor="darkorange", opacity=0.12, line_width=0,
-                      annotation_text="hole", annotation_position="top left", row=1, col=2)
         fig.add_trace(go.Scatter(x=[0, top], y=[0, top], mode="lines", line=dict(dash="dash", color="gray"),
                                  name="the law", showlegend=False), row=1, col=2)
         for key, name, color in models:
@@ -60,7 +58,9 @@ def interpolation_figure(result: dict) -> go.Figure:
             fig.add_trace(go.Scatter(x=[r["true"] for r in rows], y=[r["generated"] for r in rows], mode="markers",
                                      marker=dict(color=color, size=7), name=name, legendgroup=key, showlegend=False,
                                      error_y=dict(type="data", array=[r["se"] for r in rows])), row=1, col=2)
-        fig.update_xaxes(title_text="true speed", row=1, col=2)
+        fig.add_vrect(x0=result["hole"][0], x1=result["hole"][1], fillcolor="darkorange", opacity=0.12, line_width=0,
+                      annotation_text="held out", annotation_position="top left", row=1, col=2)  # after the traces:
+        fig.update_xaxes(title_text="true speed", row=1, col=2)  # plotly skips shapes on a subplot without data
         fig.update_yaxes(title_text="generated speed (mean per 0.25 bin)", row=1, col=2)
     return fig
 

@@ -138,3 +138,4 @@ def test_generated_speeds_are_binned_and_read_inside_the_hole():
     fig = finding_figure(result)
     assert [t.type for t in fig.data] == ["bar", "bar", "scatter", "scatter", "scatter"]
     assert list(fig.data[3].y) == [2.0, 2.0, 3.0, 3.0]
+    assert [(sh.x0, sh.x1, sh.xref) for sh in fig.layout.shapes] == [(2.0, 3.0, "x2")]  # the hole, on the speed plot

@@ -15,6 +15,7 @@ import pytest
 
 from phydemo.demo import Demo
 from phydemo.errors import InputError
+from phydemo.eval.findings import load_all
 from phydemo.video import read_video
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -330,6 +331,12 @@ def test_browser_lab_tab_runs_an_experiment(server, tmp_path):
         assert "outcome" in page.locator("#lab-tally").inner_text()
         page.wait_for_selector("#lab-grid img", timeout=60_000)
         page.screenshot(path=str(shots / "view-lab.png"), full_page=True)
+        if "interpolation" in load_all():  # another saved finding: its figure and reading replace the first's
+            page.locator("#finding-name input").click()
+            page.get_by_role("option", name="interpolation").click()
+            page.get_by_text("Inside the hole its mean generated speed").wait_for(timeout=60_000)
+            page.wait_for_selector("#finding-plot .js-plotly-plot .scatterlayer", timeout=60_000)
+            page.locator("#finding-plot").screenshot(path=str(shots / "finding-interpolation.png"))
         browser.close()
 
 
