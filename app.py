@@ -24,7 +24,7 @@ log = logging.getLogger("phydemo.app")
 demo_models = Demo()
 NAMES = demo_models.names
 DEFAULT = "uniform" if "uniform" in NAMES else NAMES[0]
-SCENE_NAMES = [n for n in NAMES if not n.startswith("lab-")] or NAMES
+SCENE_NAMES = demo_models.scene_names
 MAPPED = [n for n in NAMES if demo_models.maps.get(n)] or NAMES[:1]
 CSS = """
 #rollout-video, #lab-grid, #frame-strip {min-height: 120px}

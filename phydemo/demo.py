@@ -116,6 +116,12 @@ class Demo:
 
         return sorted(self.pipes, key=key)
 
+    @property
+    def scene_names(self) -> list[str]:
+        """The checkpoints the Predict and Sweep tabs offer: every one but the mechanism-lab presets, whose questions
+        are the Lab's (the interpolation finding's hole model stays: its sweep across the hole is the finding)."""
+        return [n for n in self.names if n.removeprefix("lab-") not in EXPERIMENTS] or self.names
+
     def _pipe(self, name) -> PhyDiTPipeline:
         return self.pipes[check_choice("checkpoint", name, self.pipes)]
 

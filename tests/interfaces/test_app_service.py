@@ -131,3 +131,6 @@ def test_checkpoints_are_listed_scenarios_first_then_variants_then_the_lab(demo)
     assert labs and names[-len(labs):] == sorted(labs)
     assert sorted(names) == sorted(demo.pipes)
     assert names.index("uniform-32px") < names.index(labs[0])
+    scene = demo.scene_names  # the Predict and Sweep tabs: no mechanism-lab preset, the hole model kept
+    assert "uniform" in scene and "lab-color-shape" not in scene and "lab-case-set1" not in scene
+    assert ("lab-interpolation" in scene) == ("lab-interpolation" in names)
