@@ -33,17 +33,23 @@ def mean_se(errors: np.ndarray) -> dict:
 
 
 def speed_bins(scores: list, width: float = 0.25) -> list[dict]:
-    """The mean generated speed (with its standard error) per bin of true speed, over the scenes where it was read."""
+    """The mean generated speed (with its standard error) per bin of true speed, over the scenes where it was read
+    (``unread``: those of the bin where it was not)."""
     true = np.array([sc.params.speed for sc in scores])
     gen = np.array([sc.generated_speed for sc in scores])
     rows = []
     for lo in np.arange(np.floor(true.min() / width) * width, true.max(), width):
-        inside = (true >= lo) & (true < lo + width) & np.isfinite(gen)
-        if inside.any():
-            rows.append({"speed": [round(float(lo), 2), round(float(lo + width), 2)], "n": int(inside.sum()),
-                         "true": float(true[inside].mean()), "generated": float(gen[inside].mean()),
-                         "se": standard_error(gen[inside])})
+        in_bin = (true >= lo) & (true < lo + width)
+        read = in_bin & np.isfinite(gen)
+        if read.any():
+            rows.append({"speed": [round(float(lo), 2), round(float(lo + width), 2)], "n": int(read.sum()),
+                         "unread": int((in_bin & ~read).sum()), "true": float(true[read].mean()),
+                         "generated": float(gen[read].mean()), "se": standard_error(gen[read])})
     return rows
+
+
+def errors_and_clean(scores: list) -> tuple[np.ndarray, np.ndarray]:
+    return np.array([sc.report.error for sc in scores]), np.array([sc.clean for sc in scores])
 
 
 def run_interpolation(hole: str, full: str, n: int = 128, seed: int = EVAL_SEED, steps: int = DEFAULT_STEPS) -> dict:
@@ -54,8 +60,7 @@ def run_interpolation(hole: str, full: str, n: int = 128, seed: int = EVAL_SEED,
     for label, level, data_kwargs in SETS:
         by_model = {m: per_scene_scores(ck, n, seed, steps, level, data_kwargs)
                     for m, ck in (("hole_model", hole), ("full_model", full))}
-        (eh, ch), (ef, cf) = ((np.array([sc.report.error for sc in by_model[m]]), np.array([sc.clean for sc in by_model[m]]))
-                              for m in ("hole_model", "full_model"))
+        (eh, ch), (ef, cf) = errors_and_clean(by_model["hole_model"]), errors_and_clean(by_model["full_model"])
         c = paired(ef, eh, cf, ch)
         out["sets"][label] = {"hole_model": mean_se(eh), "full_model": mean_se(ef), "difference": c.diff,
                               "difference_se": c.diff_se, "scored_by_both": c.scored_by_both}

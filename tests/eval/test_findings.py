@@ -130,6 +130,10 @@ def test_generated_speeds_are_binned_and_read_inside_the_hole():
     assert [b["generated"] for b in pulled] == [2.0, 2.0, 3.0, 3.0] and sum(b["n"] for b in pulled) == 10
     assert pulled[0]["true"] == pytest.approx(np.mean([2.05, 2.15]))
     assert interpolation.speed_bins(scores(lambda v: float("nan"))) == []
+    half = interpolation.speed_bins(scores(lambda v: v if v < 2.5 else float("nan")))
+    assert [(b["n"], b["unread"]) for b in half] == [(2, 0), (3, 0)]  # a bin where nothing was read is left out
+    assert [(b["n"], b["unread"]) for b in interpolation.speed_bins(scores(lambda v: v if v < 2.2 else float("nan")),
+                                                                     width=0.5)] == [(2, 3)]
 
     result = interpolation_result(0.4)
     result["speeds"] = {"hole_model": pulled, "full_model": interpolation.speed_bins(scores(lambda v: v))}
