@@ -113,7 +113,8 @@ class TrainingDistribution:
             for attr, value, intervals in (("speed", abs(ball.vx), self.speed), ("radius", ball.radius, self.radius)):
                 if not in_ranges(value, intervals):
                     gap = min(min(abs(value - lo), abs(value - hi)) for lo, hi in intervals)
-                    where = "below" if value < min(lo for lo, _ in intervals) else "above"
+                    where = "below" if value < min(lo for lo, _ in intervals) else \
+                        "above" if value > max(hi for _, hi in intervals) else "from the nearest trained value, in a gap of"
                     out[attr + suffix] = f"{attr}{suffix}={value:g} is {gap:.2g} {where} the training range {span_text(intervals)}"
             for attr, value, seen in (("color", ball.color, self.colors[i]), ("shape", ball.shape, self.shapes[i])):
                 if value not in seen:

@@ -28,6 +28,10 @@ def test_labels_name_speed_radius_shape_direction_and_scenario():
     both = TrainingDistribution.from_data("uniform", {"directions": [1, -1]}, 30000, 32)
     assert "direction" not in both.labels(UniformParams(2.5, 1.0, direction=-1))
     assert "scenario" in dist.labels(CollisionParams().validate())
+    hole = TrainingDistribution.from_data("uniform", {"speed_range": [[1.0, 2.0], [3.0, 4.0]]}, 3000, 128)
+    assert hole.labels(UniformParams(2.4, 1.0))["speed"] == \
+        "speed=2.4 is 0.4 from the nearest trained value, in a gap of the training range [1, 2] U [3, 4]"
+    assert "is 0.5 above the training range [1, 2] U [3, 4]" in hole.labels(UniformParams(4.5, 1.0))["speed"]
 
 
 def test_an_unseen_combination_of_seen_attributes_is_out_of_distribution():
