@@ -55,23 +55,24 @@ def error_by_radius(radii: np.ndarray, errors: np.ndarray, clean: np.ndarray, wi
     """Mean error and clean share per bin of the scene's smallest radius (``width`` wide): where small balls,
     a few pixels across, are drawn worse (empty bins and unscored videos are left out)."""
     return [{"radius": edges, "n": int(m.sum()), "error": round(float(errors[m].mean()), 4),
-             "clean": round(float(clean[m].mean()), 3)} for edges, m in _bins(radii, errors, width)]
+             "clean": round(float(clean[m].mean()), 3)} for edges, m, _ in bins(radii, errors, width)]
 
 
 def bias_by_speed(speeds: np.ndarray, signed: np.ndarray, width: float = 0.5) -> list[dict]:
     """Mean signed speed error (generated - true, along the motion) per true-speed bin of ``width``: > 0 where the
     model speeds balls up, < 0 where it slows them down (empty bins are left out)."""
     return [{"speed": edges, "n": int(m.sum()), "bias": round(float(signed[m].mean()), 4)}
-            for edges, m in _bins(speeds, signed, width)]
+            for edges, m, _ in bins(speeds, signed, width)]
 
 
-def _bins(keys: np.ndarray, values: np.ndarray, width: float):
-    """(edges, mask) per ``width``-wide bin of ``keys`` that holds a finite value."""
+def bins(keys: np.ndarray, values: np.ndarray, width: float):
+    """(edges, read, unread) per ``width``-wide bin of ``keys`` that holds a finite value: the masks of the bin's
+    entries whose value is finite and of those whose value is not."""
     which = np.floor(keys / width + 1e-9).astype(int)
     for b in np.unique(which):
         m = (which == b) & np.isfinite(values)
         if m.any():
-            yield [round(b * width, 3), round((b + 1) * width, 3)], m
+            yield [round(b * width, 3), round((b + 1) * width, 3)], m, (which == b) & ~m
 
 
 def evaluate_pipeline(pipe, scenario: str, n: int = 256, steps: int = DEFAULT_STEPS, levels=OOD_LEVELS, seed: int = EVAL_SEED,

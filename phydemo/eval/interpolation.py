@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from phydemo.eval.compare import paired, per_scene_scores
-from phydemo.eval.evaluate import standard_error
+from phydemo.eval.evaluate import bins, standard_error
 from phydemo.protocol import DEFAULT_STEPS, EVAL_SEED, sampling_steps
 
 HOLE = (2.0, 3.0)  # the speeds held out of the hole model's training set
@@ -37,15 +37,9 @@ def speed_bins(scores: list, width: float = 0.25) -> list[dict]:
     (``unread``: those of the bin where it was not)."""
     true = np.array([sc.params.speed for sc in scores])
     gen = np.array([sc.generated_speed for sc in scores])
-    rows = []
-    for lo in np.arange(np.floor(true.min() / width) * width, true.max(), width):
-        in_bin = (true >= lo) & (true < lo + width)
-        read = in_bin & np.isfinite(gen)
-        if read.any():
-            rows.append({"speed": [round(float(lo), 2), round(float(lo + width), 2)], "n": int(read.sum()),
-                         "unread": int((in_bin & ~read).sum()), "true": float(true[read].mean()),
-                         "generated": float(gen[read].mean()), "se": standard_error(gen[read])})
-    return rows
+    return [{"speed": edges, "n": int(read.sum()), "unread": int(unread.sum()), "true": float(true[read].mean()),
+             "generated": float(gen[read].mean()), "se": standard_error(gen[read])}
+            for edges, read, unread in bins(true, gen, width)]
 
 
 def errors_and_clean(scores: list) -> tuple[np.ndarray, np.ndarray]:
