@@ -12,9 +12,8 @@ LAYOUT = dict(height=420, margin=dict(l=60, r=10, t=50, b=50), legend=dict(orien
 def attribute_order_figure(result: dict) -> go.Figure:
     """Per pair, the share of decisive rollouts that kept the first attribute, with its 95% Wilson interval (each
     pair labelled with its model's resolution)."""
-    pairs, resolution = result["pairs"], result.get("resolution", {})
-    labels = [f"{p['first']} vs {p['second']}" + (f" ({resolution[c]} px)" if (c := f"lab-{p.get('experiment')}")
-                                                    in resolution else "") for p in pairs]
+    pairs, resolution = result["pairs"], result["resolution"]
+    labels = [f"{p['first']} vs {p['second']} ({resolution['lab-' + p['experiment']]} px)" for p in pairs]
     share = [p["share_first"] for p in pairs]
     lo = [p["share_first"] - p["interval"][0] if p["share_first"] is not None else None for p in pairs]
     hi = [p["interval"][1] - p["share_first"] if p["share_first"] is not None else None for p in pairs]
@@ -33,35 +32,32 @@ def attribute_order_figure(result: dict) -> go.Figure:
 
 
 def interpolation_figure(result: dict) -> go.Figure:
-    """Left: mean error with standard errors per test set, the hole model beside the full model. Right (where the
-    result has them): the generated against the true speed per bin, the law as the diagonal, the hole shaded."""
-    sets = list(result["sets"])
-    speeds = result.get("speeds")
-    fig = make_subplots(rows=1, cols=2, column_widths=[0.45, 0.55], horizontal_spacing=0.12) if speeds else go.Figure()
-    where = dict(row=1, col=1) if speeds else {}
-    models = (("hole_model", f"trained without [{result['hole'][0]:g}, {result['hole'][1]:g}]", "darkorange"),
+    """Left: mean error with standard errors per test set, the hole model beside the full model. Right: the generated
+    against the true speed per bin, the law as the diagonal, the hole shaded."""
+    sets, speeds, hole = list(result["sets"]), result["speeds"], result["hole"]
+    fig = make_subplots(rows=1, cols=2, column_widths=[0.45, 0.55], horizontal_spacing=0.12)
+    models = (("hole_model", f"trained without [{hole[0]:g}, {hole[1]:g}]", "darkorange"),
               ("full_model", "trained on every speed", "steelblue"))
     for key, name, color in models:
         rows = [result["sets"][s][key] for s in sets]
         fig.add_trace(go.Bar(x=sets, y=[r["error"] for r in rows], name=name, marker_color=color, legendgroup=key,
                              error_y=dict(type="data", array=[r["se"] for r in rows]),
-                             text=[f"{r['error']:.3f}" for r in rows], textposition="outside"), **where)
+                             text=[f"{r['error']:.3f}" for r in rows], textposition="outside"), row=1, col=1)
     fig.update_layout(barmode="group", title=dict(text="Interpolation: error inside the hole and outside the range",
                                                   font=dict(size=13)), **LAYOUT)
-    fig.update_yaxes(title_text="velocity error (world units / s), log", type="log", **where)
-    if speeds:
-        top = max(r["speed"][1] for rows in speeds.values() for r in rows)
-        fig.add_trace(go.Scatter(x=[0, top], y=[0, top], mode="lines", line=dict(dash="dash", color="gray"),
-                                 name="the law", showlegend=False), row=1, col=2)
-        for key, name, color in models:
-            rows = speeds[key]
-            fig.add_trace(go.Scatter(x=[r["true"] for r in rows], y=[r["generated"] for r in rows], mode="markers",
-                                     marker=dict(color=color, size=7), name=name, legendgroup=key, showlegend=False,
-                                     error_y=dict(type="data", array=[r["se"] for r in rows])), row=1, col=2)
-        fig.add_vrect(x0=result["hole"][0], x1=result["hole"][1], fillcolor="darkorange", opacity=0.12, line_width=0,
-                      annotation_text="held out", annotation_position="top left", row=1, col=2)  # after the traces:
-        fig.update_xaxes(title_text="true speed", row=1, col=2)  # plotly skips shapes on a subplot without data
-        fig.update_yaxes(title_text="generated speed (mean per 0.25 bin)", row=1, col=2)
+    fig.update_yaxes(title_text="velocity error (world units / s), log", type="log", row=1, col=1)
+    top = max((r["speed"][1] for rows in speeds.values() for r in rows), default=hole[1])
+    fig.add_trace(go.Scatter(x=[0, top], y=[0, top], mode="lines", line=dict(dash="dash", color="gray"),
+                             name="the law", showlegend=False), row=1, col=2)
+    for key, name, color in models:
+        rows = speeds[key]
+        fig.add_trace(go.Scatter(x=[r["true"] for r in rows], y=[r["generated"] for r in rows], mode="markers",
+                                 marker=dict(color=color, size=7), name=name, legendgroup=key, showlegend=False,
+                                 error_y=dict(type="data", array=[r["se"] for r in rows])), row=1, col=2)
+    fig.add_vrect(x0=hole[0], x1=hole[1], fillcolor="darkorange", opacity=0.12, line_width=0,
+                  annotation_text="held out", annotation_position="top left", row=1, col=2)  # after the traces:
+    fig.update_xaxes(title_text="true speed", row=1, col=2)  # plotly skips shapes on a subplot without data
+    fig.update_yaxes(title_text="generated speed (mean per 0.25 bin)", row=1, col=2)
     return fig
 
 

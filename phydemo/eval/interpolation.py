@@ -78,7 +78,7 @@ def reading(result: dict) -> str:
               "so it does not fill the hole as well as a model that saw those speeds")
     outside = (f"{ratio:.1f}x the error inside the hole: it does not extrapolate" if ratio >= 3 else
                f"only {ratio:.1f}x the error inside the hole")
-    in_hole = [r for r in result.get("speeds", {}).get("hole_model", [])
+    in_hole = [r for r in result["speeds"]["hole_model"]
                if result["hole"][0] <= r["speed"][0] < result["hole"][1]]
     follows = "" if not in_hole else (
         " Inside the hole its mean generated speed per quarter is " +

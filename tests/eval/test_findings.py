@@ -50,9 +50,12 @@ def interpolation_result(hole_error: float) -> dict:
     def row(e):
         return {"error": e, "se": 0.01, "n": 64, "n_scored": 64}
     sets = {"trained speeds": (0.05, 0.05), "inside the hole": (hole_error, 0.05), "outside the range": (0.8, 0.7)}
+    def speed_bin(generated):
+        return {"speed": [2.0, 2.25], "true": 2.1, "generated": generated, "se": 0.02, "n": 8, "unread": 0}
     return {"finding": "interpolation", "hole": [2.0, 3.0], "n": 64, "steps": 2,
             "sets": {k: {"hole_model": row(h), "full_model": row(f), "difference": h - f, "difference_se": 0.01,
-                         "scored_by_both": 64} for k, (h, f) in sets.items()}}
+                         "scored_by_both": 64} for k, (h, f) in sets.items()},
+            "speeds": {"hole_model": [speed_bin(1.9)], "full_model": [speed_bin(2.1)]}}
 
 
 def test_the_interpolation_reading_follows_the_numbers():
@@ -60,7 +63,9 @@ def test_the_interpolation_reading_follows_the_numbers():
     assert "so it interpolates across the hole" in good and "it does not extrapolate" in good
     bad = interpolation.reading(interpolation_result(0.4))
     assert "does not fill the hole" in bad and "only 2.0x" in bad
-    assert finding_figure(interpolation_result(0.06)).data[0].y == (0.05, 0.06, 0.8)
+    assert "per quarter is 1.90 (true 2.10)." in bad
+    fig = finding_figure(interpolation_result(0.06))
+    assert fig.data[0].y == (0.05, 0.06, 0.8) and fig.data[3].y == (1.9,) and fig.data[4].y == (2.1,)
 
 
 def fake_checkpoint(folder: Path, videos: int, id_error: float, ood_error: float) -> Path:
