@@ -8,6 +8,7 @@ import math
 from pathlib import Path
 
 from phydemo.eval import findings
+from phydemo.eval.lab import EXPERIMENTS
 from phydemo.eval.rollout import Rollout
 from phydemo.protocol import FRAME_DT, PAPER_REFERENCE, WORLD_SIZE, sampling_steps
 from phydemo.report.tables import result_sets, summary_lines
@@ -78,7 +79,10 @@ def lab_markdown(summary: dict) -> str:
     lines = [f"**{summary['title']}**, n = {summary['n']}", "", "| outcome | count | % |", "|---|---|---|"]
     lines += [f"| {o} | {c} | {summary['percent'][o]:.1f} |" for o, c in summary["counts"].items()]
     lines += [""] + [f"- {line}" for line in summary_lines(summary)]
-    lines += ["", f"Paper: {summary['paper']} Order found: {summary['paper_order']}."]
+    lines += ["", f"Paper: {summary['paper']}"]
+    if EXPERIMENTS[summary["experiment"]].attributes:  # an attribute pair: one step of the paper's order
+        lines[-1] += (f" The paper's order of all four attributes: {summary['paper_order']}; the order our models "
+                      "follow, from every pair, is the finding `attribute-order` above.")
     return "\n".join(lines)
 
 

@@ -117,7 +117,10 @@ def test_demo_lab_grid_and_tally(demo):
     assert "color-shape" in demo.lab_experiments
     grid, tally = demo.lab("color-shape", 4, 0, 2)
     assert grid.ndim == 3 and grid.shape[2] == 3 and grid.shape[0] > 4 * 64  # 4 captioned strips
-    assert "| kept colour |" in tally and "red square (n=2)" in tally and "colour > size" in tally
+    assert "| kept colour |" in tally and "red square (n=2)" in tally
+    assert "Paper: Colour > shape: a red square" in tally
+    assert "The paper's order of all four attributes: colour > size > velocity > shape;" in tally
+    assert "found" not in tally  # the paper's order is not presented as ours
     with pytest.raises(InputError, match="experiment"):
         demo.lab("nope", 4, 0, 2)
     with pytest.raises(InputError, match="n"):
