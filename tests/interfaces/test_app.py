@@ -329,6 +329,7 @@ def test_browser_lab_tab_runs_an_experiment(server, tmp_path):
         open_tab(page, "Lab")
         page.wait_for_selector("#finding-plot .js-plotly-plot", timeout=60_000)
         assert "the paper found" in page.locator("#finding-reading").inner_text()
+        page.locator("#finding-plot").screenshot(path=str(shots / "finding-attribute-order.png"))
         page.locator("#lab-button").click()
         page.wait_for_selector("#lab-tally table", timeout=120_000)
         assert "outcome" in page.locator("#lab-tally").inner_text()
