@@ -25,6 +25,15 @@ def span_text(intervals) -> str:
     return " U ".join(f"[{lo:g}, {hi:g}]" for lo, hi in intervals)
 
 
+def outside_where(value: float, intervals) -> str:
+    """Where a value outside the trained ``intervals`` lies: below them, above them, or in a gap between two."""
+    if value < min(lo for lo, _ in intervals):
+        return "below"
+    if value > max(hi for _, hi in intervals):
+        return "above"
+    return "from the nearest trained value, in a gap of"
+
+
 @dataclass(frozen=True)
 class TrainingDistribution:
     scenario: str
@@ -113,9 +122,8 @@ class TrainingDistribution:
             for attr, value, intervals in (("speed", abs(ball.vx), self.speed), ("radius", ball.radius, self.radius)):
                 if not in_ranges(value, intervals):
                     gap = min(min(abs(value - lo), abs(value - hi)) for lo, hi in intervals)
-                    where = "below" if value < min(lo for lo, _ in intervals) else \
-                        "above" if value > max(hi for _, hi in intervals) else "from the nearest trained value, in a gap of"
-                    out[attr + suffix] = f"{attr}{suffix}={value:g} is {gap:.2g} {where} the training range {span_text(intervals)}"
+                    out[attr + suffix] = (f"{attr}{suffix}={value:g} is {gap:.2g} {outside_where(value, intervals)} the "
+                                          f"training range {span_text(intervals)}")
             for attr, value, seen in (("color", ball.color, self.colors[i]), ("shape", ball.shape, self.shapes[i])):
                 if value not in seen:
                     out[attr + suffix] = f"{attr}{suffix}={value} was never seen{which} in training (seen{which}: {', '.join(seen)})"
