@@ -262,7 +262,7 @@ def summarize(experiment: Experiment, outcomes: list[str], tests: list[str] | No
     counts = Counter(outcomes)
     n = len(outcomes)
     out = {"experiment": experiment.name, "title": experiment.title, "n": n, "paper": experiment.paper,
-           "paper_order": PAPER_ORDER,
+           **({"paper_order": PAPER_ORDER} if experiment.attributes else {}),  # an attribute pair: one step of it
            "counts": {o: counts.get(o, 0) for o in experiment.outcomes},
            "percent": {o: round(100 * counts.get(o, 0) / max(n, 1), 1) for o in experiment.outcomes}}
     if tests is not None:

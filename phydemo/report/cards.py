@@ -121,8 +121,13 @@ def _experiment_text(name: str, summary: dict) -> str:
 {chr(10).join(rows)}
 
 """ + "".join(f"- {line}\n" for line in summary_lines(summary)) + f"""
-Paper: {summary['paper']} Attribute order found by the paper: {summary['paper_order']}.
+Paper: {summary['paper']}{paper_order_sentence(summary)}
 """
+
+
+def paper_order_sentence(summary: dict) -> str:
+    """An attribute pair's tally names the paper's order of all four attributes; a case-matching tally does not."""
+    return f" Attribute order found by the paper: {summary['paper_order']}." if "paper_order" in summary else ""
 
 
 def card_metadata(name: str, scenario: str, results: dict | None) -> ModelCardData:

@@ -90,7 +90,8 @@ def format_lab_summary(summary: dict) -> str:
     lines = [f"{summary['title']} (n={summary['n']})"]
     lines += [f"  {o:<32}{c:>5}  {summary['percent'][o]:5.1f}%" for o, c in summary["counts"].items()]
     lines += ["  " + line for line in summary_lines(summary)]
-    return "\n".join(lines + [f"paper: {summary['paper']} (order found: {summary['paper_order']})"])
+    order = f" (order found: {summary['paper_order']})" if "paper_order" in summary else ""
+    return "\n".join(lines + [f"paper: {summary['paper']}{order}"])
 
 
 def format_autoencoder_floor(table: dict, stage: str = "the autoencoder") -> str:

@@ -145,6 +145,19 @@ def test_summary_per_test_combination_and_velocity():
     assert summary_lines(s) == ["mean x-velocity: true 1.50, generated 3.00 (ball found in 2 of 3)"]
 
 
+def test_only_attribute_pairs_name_the_papers_attribute_order():
+    from phydemo.report.cards import _experiment_text
+    from phydemo.report.tables import format_lab_summary
+
+    case = summarize(EXPERIMENTS["case-set1"], ["other"]) | {"seed": 0, "steps": 1}
+    pair = summarize(EXPERIMENTS["color-shape"], ["kept colour"]) | {"seed": 0, "steps": 1}
+    assert "paper_order" not in case and pair["paper_order"] == "colour > size > velocity > shape"
+    for text in (_experiment_text("m", case), format_lab_summary(case)):
+        assert "order" not in text and EXPERIMENTS["case-set1"].paper in text
+    for text in (_experiment_text("m", pair), format_lab_summary(pair)):
+        assert "colour > size > velocity > shape" in text
+
+
 def test_experiment_cli_bad_input(capsys):
     assert main(["experiment", "nope"]) == 2
     assert "experiment" in capsys.readouterr().err
