@@ -1,12 +1,12 @@
-"""phydemo: has a video diffusion model learned physics? Layout and wiring only; the logic is in phydemo.demo."""
+"""phydemo: has a video diffusion model learned physics? Layout and wiring only; the logic is in phydemo.app.demo."""
 
 import logging
 
 import gradio as gr
 
-from phydemo.demo import MAX_ROLLOUTS, Demo
+from phydemo.app.demo import MAX_ROLLOUTS, Demo
+from phydemo.app.gradio_inputs import Dropdown, Number, Slider
 from phydemo.errors import InputError
-from phydemo.gradio_inputs import Dropdown, Number, Slider
 from phydemo.protocol import DEFAULT_STEPS, MAX_STEPS
 from phydemo.report import PAPER, TERMS
 from phydemo.world.scenes import COLORS, SHAPES

@@ -29,8 +29,8 @@ def _load(checkpoint, quiet: bool):
 def evaluate_command(args) -> int:
     from phydemo.eval.evaluate import evaluate_pipeline
     from phydemo.model.checkpoint import resolve_checkpoint
+    from phydemo.release.ship import checkpoint_label, write_evaluation
     from phydemo.report import format_table, write_card
-    from phydemo.ship import checkpoint_label, write_evaluation
 
     levels = _levels(args.levels)
     check_int("steps", args.steps, 1, MAX_STEPS)
@@ -103,7 +103,7 @@ def experiment_command(args) -> int:
     folder = resolve_checkpoint(args.checkpoint or f"lab-{name}")
     pipe = _load(folder, args.json)
     if args.card:  # the lab tally a card reports: the same writer as `ship`
-        from phydemo.ship import write_lab_tally
+        from phydemo.release.ship import write_lab_tally
 
         summary = write_lab_tally(folder, pipe, name, n=n, seed=args.seed, steps=args.steps)
         write_card(folder)
@@ -116,7 +116,7 @@ def experiment_command(args) -> int:
 def finding_command(args) -> int:
     """A finding of several checkpoints: ship those missing (train, export, measure), then compute and save it."""
     from phydemo.eval import findings
-    from phydemo.ship import ship
+    from phydemo.release.ship import ship
 
     finding = findings.FINDINGS[args.name]
     n = check_int("n", 128 if args.n is None else args.n, 1, 4096)

@@ -58,14 +58,14 @@ def train_upsampler_command(args) -> int:
 
 
 def export_command(args) -> int:
-    from phydemo.export import export_run
+    from phydemo.release.export import export_run
 
     print(export_run(args.run, args.checkpoint))
     return 0
 
 
 def cascade_command(args) -> int:
-    from phydemo.export import export_cascade
+    from phydemo.release.export import export_cascade
 
     print(export_cascade(args.base, args.upsampler, args.checkpoint))
     return 0
@@ -81,8 +81,8 @@ def card_command(args) -> int:
 
 
 def index_command(args) -> int:
-    from phydemo.export import write_training_index
     from phydemo.model.checkpoint import resolve_checkpoint
+    from phydemo.release.export import write_training_index
 
     for folder in args.checkpoints:
         print(write_training_index(resolve_checkpoint(folder)))
@@ -90,7 +90,7 @@ def index_command(args) -> int:
 
 
 def deploy_command(args) -> int:
-    from phydemo.deploy import deploy, space_files
+    from phydemo.release.deploy import deploy, space_files
 
     if args.dry_run:
         print("\n".join(space_files()))

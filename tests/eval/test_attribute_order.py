@@ -50,7 +50,7 @@ def test_a_cycle_is_reported_as_inconsistent():
 
 
 def test_the_figure_labels_each_pair_with_its_models_resolution():
-    from phydemo.finding_plots import finding_figure
+    from phydemo.app.finding_plots import finding_figure
 
     result = attribute_order([summary("color-shape", 60, 2), summary("size-velocity", 30, 4)])
     result.update(finding="attribute-order", resolution={"lab-color-shape": 32, "lab-size-velocity": 128})

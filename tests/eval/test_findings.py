@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import yaml
 
+from phydemo.app.finding_plots import finding_figure
 from phydemo.eval import data_scaling, findings, interpolation
-from phydemo.finding_plots import finding_figure
 from phydemo.model.train_config import TrainConfig
 from phydemo.world.sampling import sample_params
 
@@ -104,7 +104,7 @@ def test_saved_findings_load_in_order(tmp_path):
 def test_ship_trains_exports_and_measures_a_lab_checkpoint(tmp_path):
     from phydemo.eval.lab import EXPERIMENTS
     from phydemo.model.checkpoint import load_pipeline
-    from phydemo.ship import ship
+    from phydemo.release.ship import ship
 
     configs = tmp_path / "configs"
     configs.mkdir()

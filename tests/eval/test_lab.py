@@ -168,7 +168,7 @@ def test_demo_lab_tab_logic(tmp_path):
     """The Lab's logic on a tiny untrained lab checkpoint: a grid of rollouts and a tally over the batch."""
     import torch
 
-    from phydemo.demo import Demo
+    from phydemo.app.demo import Demo
     from phydemo.model.dit import VideoDiT
     from phydemo.model.train import save_checkpoint
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from phydemo.demo import Demo
+from phydemo.app.demo import Demo
 from phydemo.errors import InputError
 from phydemo.eval.findings import load_all
 from phydemo.video import read_video

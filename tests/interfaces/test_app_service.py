@@ -7,10 +7,10 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from phydemo.batching import LONG, ROLLOUT, SamplingQueue
-from phydemo.demo import MAX_WORK, Demo
+from phydemo.app.batching import LONG, ROLLOUT, SamplingQueue
+from phydemo.app.demo import MAX_WORK, Demo
+from phydemo.app.plots import velocity_figure
 from phydemo.errors import InputError
-from phydemo.plots import velocity_figure
 
 
 @pytest.fixture(scope="module")

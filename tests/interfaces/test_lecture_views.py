@@ -8,13 +8,13 @@ from urllib.parse import parse_qsl, urlparse
 import numpy as np
 import pytest
 
-from phydemo.demo import GUESS_FRAME, Demo
+from phydemo.app.demo import GUESS_FRAME, Demo
+from phydemo.app.plots import law_figure
 from phydemo.errors import InputError
 from phydemo.eval.error_map import MAP_FILE, error_map
 from phydemo.eval.findings import FINDINGS
 from phydemo.eval.metrics import fully_visible, velocity_error
 from phydemo.eval.rollout import Rollout
-from phydemo.plots import law_figure
 from phydemo.world.physics import simulate
 from phydemo.world.render import render
 from phydemo.world.scenes import make_params

@@ -86,7 +86,7 @@ def test_training_run_resumes_and_exports_with_latent_statistics(tmp_path):
 def test_export_ships_an_autoencoder_run_with_its_card(tmp_path):
     from huggingface_hub import ModelCard
 
-    from phydemo.export import export_run
+    from phydemo.release.export import export_run
 
     cfg = AutoencoderConfig(name="ae", scenes=4, frames_per_scene=2, batch_size=2, crop=32, max_steps=1, log_every=1,
                             model={"block_out_channels": [8, 16]}, output_dir=str(tmp_path / "runs"))

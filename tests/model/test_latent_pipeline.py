@@ -112,7 +112,7 @@ def test_a_latent_training_run_caches_latents_and_ships_its_vae(tmp_path):
     assert pipe.vae is not None and pipe.frame_size == 128 and pipe.transformer.config.in_channels == 4
     log = [json.loads(line) for line in (tmp_path / "runs/latent/log.jsonl").read_text().splitlines()]
     assert "id_error" in log[-1]  # evaluated through the pipeline: decoded to 128 px and parsed
-    from phydemo.export import export_run
+    from phydemo.release.export import export_run
 
     shipped = export_run(tmp_path / "runs/latent", tmp_path / "checkpoints/latent")
     assert (shipped / "vae/diffusion_pytorch_model.safetensors").is_file() and (shipped / "training_index.npz").is_file()

@@ -11,7 +11,6 @@ import torch
 import torch.nn.functional as F
 
 from phydemo.errors import CheckpointError
-from phydemo.export import export_cascade, export_run
 from phydemo.model.checkpoint import load_pipeline
 from phydemo.model.dit import VideoDiT
 from phydemo.model.pipeline import PhyDiTPipeline
@@ -19,6 +18,7 @@ from phydemo.model.train import make_scheduler, train
 from phydemo.model.train_config import TrainConfig
 from phydemo.model.train_upsampler import UpsamplerConfig, build_pairs, train_upsampler
 from phydemo.model.upsampler import FrameUpsampler
+from phydemo.release.export import export_cascade, export_run
 from phydemo.world.dataset import generate
 from phydemo.world.distribution import TrainingDistribution
 

@@ -17,16 +17,16 @@ from urllib.parse import urlencode
 import numpy as np
 import plotly.graph_objects as go
 
-from phydemo.batching import LONG, ROLLOUT, SamplingQueue
+from phydemo.app.batching import LONG, ROLLOUT, SamplingQueue
+from phydemo.app.finding_plots import finding_figure
+from phydemo.app.plots import error_map_figure, law_figure, prediction_figure, sweep_figure, velocity_figure
 from phydemo.errors import CheckpointError, InputError, check_choice, check_int, check_number
 from phydemo.eval.error_map import load_error_map
 from phydemo.eval.findings import load_all as load_findings
 from phydemo.eval.lab import EXPERIMENTS, rollout_caption, run_experiment
 from phydemo.eval.rollout import Rollout, generated_speed, guess_errors, run_rollouts, scene_seeds
-from phydemo.finding_plots import finding_figure
 from phydemo.model.checkpoint import CHECKPOINT_ROOT, default_device, load_pipeline, shipped_checkpoints
 from phydemo.model.pipeline import PhyDiTPipeline
-from phydemo.plots import error_map_figure, law_figure, prediction_figure, sweep_figure, velocity_figure
 from phydemo.protocol import DEFAULT_STEPS, MAX_STEPS, NUM_COND_FRAMES, WORLD_SIZE, sampling_steps
 from phydemo.report import (
     distribution_status,

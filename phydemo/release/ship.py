@@ -11,11 +11,11 @@ from phydemo.atomic import write_json
 from phydemo.eval.error_map import error_map, save_error_map
 from phydemo.eval.evaluate import evaluate_pipeline, quick_eval
 from phydemo.eval.lab import EXPERIMENTS, run_experiment
-from phydemo.export import export_run
 from phydemo.model.checkpoint import CHECKPOINT_ROOT, load_pipeline
 from phydemo.model.train import checkpoint_state, train
 from phydemo.model.train_config import TrainConfig
 from phydemo.protocol import DEFAULT_STEPS, EVAL_SEED
+from phydemo.release.export import export_run
 from phydemo.report import write_card
 from phydemo.world.sampling import OOD_LEVELS
 

@@ -8,12 +8,12 @@ import pytest
 import yaml
 from huggingface_hub import ModelCard
 
-from phydemo.deploy import deploy, space_files, stage_space
 from phydemo.errors import CheckpointError, DeployError, InputError
-from phydemo.export import export_run
 from phydemo.model.checkpoint import load_pipeline
 from phydemo.model.train import train
 from phydemo.model.train_config import TrainConfig
+from phydemo.release.deploy import deploy, space_files, stage_space
+from phydemo.release.export import export_run
 
 ROOT = Path(__file__).resolve().parents[2]
 CHECKPOINTS = sorted(p for p in (ROOT / "checkpoints").iterdir() if (p / "model_index.json").is_file())
@@ -74,7 +74,7 @@ def test_every_shipped_card_is_a_hub_model_card_with_its_measured_metrics(folder
 
 def test_the_space_gets_only_what_the_app_needs(tmp_path):
     files = space_files()
-    assert {"app.py", "requirements.txt", ".gitattributes", "phydemo/demo.py", "assets/screenshot.png",
+    assert {"app.py", "requirements.txt", ".gitattributes", "phydemo/app/demo.py", "assets/screenshot.png",
             "checkpoints/uniform/transformer/diffusion_pytorch_model.safetensors"} <= set(files)
     assert not [f for f in files if f.startswith(("tests/", "runs/", "data/", "docs/", ".venv", "configs/"))]
     assert not [f for f in files if "__pycache__" in f or f.endswith(".pyc")]

@@ -19,7 +19,7 @@ from huggingface_hub import HfApi
 from phydemo.errors import DeployError, InputError
 from phydemo.report import LICENSE
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]  # the repository root
 SPACE_FILES = ("app.py", "requirements.txt", ".gitattributes", "phydemo/**/*.py", "checkpoints/**/*", "assets/*.png")
 
 
