@@ -173,6 +173,7 @@ def test_demo_lab_tab_logic(tmp_path):
     from phydemo.model.train import save_checkpoint
 
     cfg = TrainConfig.from_yaml(ROOT / "configs/lab-color-shape.yaml")
+    cfg.resolution, cfg.autoencoder = 32, ""  # a tiny pixel model: the tab's logic, not the shipped architecture
     cfg.model = dict(patch_size=8, patch_size_t=4, hidden_size=32, depth=1, num_heads=2)
     torch.manual_seed(0)
     save_checkpoint(tmp_path / "lab-color-shape", VideoDiT(num_frames=32, sample_size=32, **cfg.model), cfg)
