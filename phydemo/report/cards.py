@@ -12,7 +12,7 @@ from huggingface_hub import EvalResult, ModelCard, ModelCardData
 from phydemo.model.checkpoint import read_training_distribution
 from phydemo.protocol import EVAL_SEED, NUM_COND_FRAMES, NUM_FRAMES, PAPER_REFERENCE, sampling_steps
 from phydemo.report.messages import PAPER
-from phydemo.report.tables import breakdowns, format_autoencoder_floor, result_sets, summary_lines
+from phydemo.report.tables import breakdowns, format_autoencoder_floor, pair_order, result_sets, summary_lines
 
 SCENARIO_TITLES = {"uniform": "uniform motion", "collision": "elastic collision", "parabola": "parabolic motion"}
 LICENSE = "apache-2.0"
@@ -111,6 +111,8 @@ Paper ({results['scenario']}): {', '.join(f'{k} {v}' for k, v in ref.items())}.
 
 def _experiment_text(name: str, summary: dict) -> str:
     rows = [f"| {o} | {summary['counts'][o]} | {summary['percent'][o]:.1f}% |" for o in summary["counts"]]
+    order = pair_order(summary)
+    order = f" Attribute order found by the paper: {order}." if order else ""
     return f"""## Experiment
 
 {summary['title']}. Tested only on combinations it never saw in training:
@@ -121,13 +123,8 @@ def _experiment_text(name: str, summary: dict) -> str:
 {chr(10).join(rows)}
 
 """ + "".join(f"- {line}\n" for line in summary_lines(summary)) + f"""
-Paper: {summary['paper']}{paper_order_sentence(summary)}
+Paper: {summary['paper']}{order}
 """
-
-
-def paper_order_sentence(summary: dict) -> str:
-    """An attribute pair's tally names the paper's order of all four attributes; a case-matching tally does not."""
-    return f" Attribute order found by the paper: {summary['paper_order']}." if "paper_order" in summary else ""
 
 
 def card_metadata(name: str, scenario: str, results: dict | None) -> ModelCardData:

@@ -8,10 +8,9 @@ import math
 from pathlib import Path
 
 from phydemo.eval import findings
-from phydemo.eval.lab import EXPERIMENTS
 from phydemo.eval.rollout import Rollout
 from phydemo.protocol import FRAME_DT, PAPER_REFERENCE, WORLD_SIZE, sampling_steps
-from phydemo.report.tables import result_sets, summary_lines
+from phydemo.report.tables import pair_order, result_sets, summary_lines
 
 PAPER = "https://arxiv.org/abs/2411.02385"
 TERMS = ("*Velocity error*: the paper's metric, how far the balls' speeds, read off the video by a colour parser, are "
@@ -80,8 +79,8 @@ def lab_markdown(summary: dict) -> str:
     lines += [f"| {o} | {c} | {summary['percent'][o]:.1f} |" for o, c in summary["counts"].items()]
     lines += [""] + [f"- {line}" for line in summary_lines(summary)]
     lines += ["", f"Paper: {summary['paper']}"]
-    if EXPERIMENTS[summary["experiment"]].attributes:  # an attribute pair: one step of the paper's order
-        lines[-1] += (f" The paper's order of all four attributes: {summary['paper_order']}; the order our models "
+    if pair_order(summary):
+        lines[-1] += (f" The paper's order of all four attributes: {pair_order(summary)}; the order our models "
                       "follow, from every pair, is the finding `attribute-order` above.")
     return "\n".join(lines)
 

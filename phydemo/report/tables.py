@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from phydemo.eval.lab import EXPERIMENTS, PAPER_ORDER
 from phydemo.protocol import EVAL_SEED, sampling_steps
 
 OOD_NAMES = {"v": "OOD speed", "r": "OOD radius", "vr": "OOD speed and radius"}
@@ -68,6 +69,12 @@ def format_comparison(c, a: str, b: str, level: str | None, seed: int, steps: in
         f"clean in B only: {c.clean_only_b}, in A only: {c.clean_only_a}"])
 
 
+def pair_order(summary: dict) -> str | None:
+    """The paper's order of all four attributes where a tally is of an attribute pair (one step of that order); None
+    for case matching. Decided by the experiment, not by the fields a tally file happens to carry."""
+    return PAPER_ORDER if EXPERIMENTS[summary["experiment"]].attributes else None
+
+
 def summary_lines(summary: dict) -> list[str]:
     """The per-combination tallies, the colour and the velocity lines of a lab summary, as plain sentences."""
     lines = []
@@ -90,7 +97,7 @@ def format_lab_summary(summary: dict) -> str:
     lines = [f"{summary['title']} (n={summary['n']})"]
     lines += [f"  {o:<32}{c:>5}  {summary['percent'][o]:5.1f}%" for o, c in summary["counts"].items()]
     lines += ["  " + line for line in summary_lines(summary)]
-    order = f" (order found: {summary['paper_order']})" if "paper_order" in summary else ""
+    order = f" (order found: {pair_order(summary)})" if pair_order(summary) else ""
     return "\n".join(lines + [f"paper: {summary['paper']}{order}"])
 
 
