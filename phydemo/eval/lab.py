@@ -254,6 +254,15 @@ def rollout_caption(experiment: Experiment, generated: np.ndarray, params: Unifo
     return f"{' '.join(parts)}: {outcome}"
 
 
+def speed_slope(true: np.ndarray, generated: np.ndarray) -> float | None:
+    """Least-squares slope of the generated on the given velocity: 1 where the model follows the law, near 0 where it
+    generates its training case whatever the given speed (case matching, read without an outcome threshold). None
+    where fewer than two distinct given velocities were generated."""
+    if len(np.unique(true)) < 2:
+        return None
+    return round(float(np.polyfit(true, generated, 1)[0]), 3)
+
+
 def summarize(experiment: Experiment, outcomes: list[str], tests: list[str] | None = None,
               velocities: list[tuple[float, float]] | None = None, color_kept: list[bool] | None = None) -> dict:
     """Counts and percentages of the outcomes; per test combination when ``tests`` labels each outcome;
@@ -275,7 +284,7 @@ def summarize(experiment: Experiment, outcomes: list[str], tests: list[str] | No
         found = np.isfinite(gen)
         out["velocity"] = {"true_mean": round(float(true.mean()), 3) if len(true) else None,
                            "generated_mean": round(float(gen[found].mean()), 3) if found.any() else None,
-                           "found": int(found.sum())}
+                           "found": int(found.sum()), "slope": speed_slope(true[found], gen[found])}
     return out
 
 

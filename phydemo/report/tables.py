@@ -89,6 +89,9 @@ def summary_lines(summary: dict) -> list[str]:
     if v and v["generated_mean"] is not None:
         lines.append(f"mean x-velocity: true {v['true_mean']:.2f}, generated {v['generated_mean']:.2f} "
                      f"(ball found in {v['found']} of {summary['n']})")
+    if v and v.get("slope") is not None:
+        lines.append(f"generated against given velocity: slope {v['slope']:.2f} (1: follows the law; 0: the given "
+                     "speed is ignored)")
     return lines
 
 
@@ -99,6 +102,26 @@ def format_lab_summary(summary: dict) -> str:
     lines += ["  " + line for line in summary_lines(summary)]
     order = f" (order found: {pair_order(summary)})" if pair_order(summary) else ""
     return "\n".join(lines + [f"paper: {summary['paper']}{order}"])
+
+
+def format_lab_comparison(c, a: str, b: str, steps: int) -> str:
+    """``phydemo experiment NAME --checkpoint A --against B``: both tallies side by side, the rollouts whose outcome
+    changed, and the paired velocity error on the preset's training distribution."""
+    n, width = c.a["n"], max(len(o) for o in c.a["counts"]) + 2
+    lines = [f"{c.a['title']}: A {a}, B {b} on the same {n} test rollouts and noise ({sampling_steps(steps)})",
+             f"  {'outcome':<{width}}{'A':>5}{'B':>6}"]
+    lines += [f"  {o:<{width}}{k:>5}{c.b['counts'][o]:>6}" for o, k in c.a["counts"].items()]
+    for label, s in (("A", c.a), ("B", c.b)):
+        lines += [f"  {label}: {line}" for line in summary_lines(s) if not line.startswith(tuple(s.get("by_test", {})))]
+    changed = sum(c.changes.values())
+    lines.append(f"outcome changed in {changed} of {n}" + (":" if changed else ""))
+    lines += [f"  {x} -> {y}: {k}" for (x, y), k in c.changes.items()]
+    d = c.in_distribution
+    lines += [f"its training distribution, n = {d.n} (seed {EVAL_SEED}), {d.scored_by_both} scored by both:",
+              f"  error A {d.error_a:.4f} (clean {d.clean_a:.2f}), B {d.error_b:.4f} (clean {d.clean_b:.2f}); "
+              f"B - A per scene {d.diff:+.4f} +- {d.diff_se:.4f}; clean in B only {d.clean_only_b}, in A only "
+              f"{d.clean_only_a}"]
+    return "\n".join(lines)
 
 
 def format_autoencoder_floor(table: dict, stage: str = "the autoencoder") -> str:

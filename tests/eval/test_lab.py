@@ -141,8 +141,14 @@ def test_summary_per_test_combination_and_velocity():
     assert describe_combination({"color": "blue", "speed_range": [[1, 2], [3, 4]]}) == "blue v in [1, 2] U [3, 4]"
     s = summarize(case, ["pulled into the training range"] * 2 + ["other"], ["v in [1, 2.5]"] * 3,
                   [(1.5, 3.0), (2.0, 3.0), (1.0, float("nan"))])
-    assert s["velocity"] == {"true_mean": 1.5, "generated_mean": 3.0, "found": 2}
-    assert summary_lines(s) == ["mean x-velocity: true 1.50, generated 3.00 (ball found in 2 of 3)"]
+    assert s["velocity"] == {"true_mean": 1.5, "generated_mean": 3.0, "found": 2, "slope": 0.0}
+    assert summary_lines(s) == ["mean x-velocity: true 1.50, generated 3.00 (ball found in 2 of 3)",
+                                "generated against given velocity: slope 0.00 (1: follows the law; 0: the given "
+                                "speed is ignored)"]
+    s = summarize(case, ["follows the law"] * 3, velocities=[(1.0, 1.1), (2.0, 2.1), (2.0, float("nan"))])
+    assert s["velocity"]["slope"] == 1.0 and s["velocity"]["found"] == 2
+    s = summarize(case, ["other"], velocities=[(1.0, 1.1)])
+    assert s["velocity"]["slope"] is None and len(summary_lines(s)) == 1
 
 
 def test_only_attribute_pairs_name_the_papers_attribute_order():
@@ -211,3 +217,15 @@ def test_tally_of_ground_truth_test_rollouts_is_the_law(name, resolution):
     outcomes = [tally(exp, render(simulate(p), resolution), p) for p in scenes]
     expected = "follows the law" if name.startswith("case") else "kept both"
     assert outcomes.count(expected) >= 30, outcomes
+
+
+def test_outcome_changes_count_only_rollouts_whose_outcome_moved():
+    from phydemo.eval.lab_compare import outcome_changes
+
+    a = ["pulled into the training range", "pulled into the training range", "other", "follows the law"]
+    b = ["other", "other", "other", "pulled into the training range"]
+    assert outcome_changes(a, b) == {("pulled into the training range", "other"): 2,
+                                     ("follows the law", "pulled into the training range"): 1}
+    assert outcome_changes(a, a) == {}
+    with pytest.raises(ValueError, match="not of the same rollouts"):
+        outcome_changes(a, b[:3])
