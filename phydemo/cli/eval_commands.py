@@ -96,11 +96,16 @@ def experiment_command(args) -> int:
     from phydemo.model.checkpoint import resolve_checkpoint
     from phydemo.report import format_lab_summary, write_card
 
+    if args.against is not None and (args.name in FINDINGS or args.card):
+        raise InputError("against", args.against, "a checkpoint to compare with, for a lab preset "
+                         f"({', '.join(EXPERIMENTS)}) and without --card")
     if args.name in FINDINGS:
         return finding_command(args)
     name = check_choice("experiment", args.name, [*EXPERIMENTS, *FINDINGS])
     n = check_int("n", 64 if args.n is None else args.n, 1, 4096)
     folder = resolve_checkpoint(args.checkpoint or f"lab-{name}")
+    if args.against is not None:
+        return lab_comparison_command(args, name, n, folder, resolve_checkpoint(args.against))
     pipe = _load(folder, args.json)
     if args.card:  # the lab tally a card reports: the same writer as `ship`
         from phydemo.release.ship import write_lab_tally
@@ -110,6 +115,25 @@ def experiment_command(args) -> int:
     else:
         summary, _, _ = run_experiment(name, pipe, n=n, seed=args.seed, steps=args.steps)
     print(json.dumps(summary, indent=2) if args.json else format_lab_summary(summary))
+    return 0
+
+
+def lab_comparison_command(args, name: str, n: int, a, b) -> int:
+    """Two checkpoints of one preset on the same test rollouts and on its training distribution."""
+    from phydemo.eval.lab_compare import compare_lab
+    from phydemo.report import format_lab_comparison
+
+    for folder in (a, b):
+        _load(folder, args.json)  # a clear error for an unusable folder before any sampling
+    c = compare_lab(name, str(a), str(b), n=n, seed=args.seed, steps=args.steps, id_n=n)
+    label_a, label_b = args.checkpoint or f"lab-{name}", args.against  # as asked, not as machine paths
+    if args.json:
+        d = c.in_distribution
+        print(json.dumps({"experiment": name, "a": {"checkpoint": label_a, **c.a}, "b": {"checkpoint": label_b, **c.b},
+                          "changes": [{"a": x, "b": y, "rollouts": k} for (x, y), k in c.changes.items()],
+                          "in_distribution": vars(d)}, indent=2))
+    else:
+        print(format_lab_comparison(c, label_a, label_b, args.steps))
     return 0
 
 
@@ -226,6 +250,8 @@ def register(sub) -> None:
     p.add_argument("--steps", type=int, default=DEFAULT_STEPS, help=steps_help)
     p.add_argument("--json", action="store_true")
     p.add_argument("--card", action="store_true", help="write experiment.json and the model card into the folder")
+    p.add_argument("--against", default=None, help="a second checkpoint of the preset: both on the same test rollouts, "
+                                                   "and paired on its training distribution (n scenes each)")
     p.add_argument("--no-train", action="store_true", help="a finding: use only the checkpoints shipped now")
     p.set_defaults(func=experiment_command)
 

@@ -22,6 +22,7 @@ from phydemo.report.tables import (
     format_bias,
     format_by_radius,
     format_comparison,
+    format_lab_comparison,
     format_lab_summary,
     format_parse_floor,
     format_table,
@@ -29,4 +30,4 @@ from phydemo.report.tables import (
     summary_lines,
 )
 
-__all__ = ["nearest_markdown", "prediction_markdown", "breakdowns", "OOD_NAMES", "result_sets", "format_bias", "format_by_radius", "BREAKDOWNS", "format_table", "format_parse_floor", "format_comparison", "summary_lines", "format_lab_summary", "format_autoencoder_floor", "PAPER", "TERMS", "measured_text", "merged_labels", "distribution_status", "rollout_markdown", "lab_markdown", "finding_markdown", "SCENARIO_TITLES", "LICENSE", "CLEAN", "card_metadata", "write_card"]
+__all__ = ["nearest_markdown", "prediction_markdown", "breakdowns", "OOD_NAMES", "result_sets", "format_bias", "format_by_radius", "BREAKDOWNS", "format_table", "format_parse_floor", "format_comparison", "format_lab_comparison", "summary_lines", "format_lab_summary", "format_autoencoder_floor", "PAPER", "TERMS", "measured_text", "merged_labels", "distribution_status", "rollout_markdown", "lab_markdown", "finding_markdown", "SCENARIO_TITLES", "LICENSE", "CLEAN", "card_metadata", "write_card"]

@@ -222,3 +222,22 @@ def test_compare_cli_samples_each_model_at_its_own_steps(capsys, monkeypatch):
     assert "(seed 7, A 1 sampling step, B 2), 3 scored by both" in out
     assert main(["compare", "uniform", "uniform", "--n", "3", "--steps-b", "0"]) == 2
     assert "invalid steps-b=0" in capsys.readouterr().err
+
+
+def test_a_lab_checkpoint_compared_with_itself_changes_no_outcome(capsys, monkeypatch):
+    """``experiment NAME --against``: the same weights on the same scenes and noise give the same tally, no changed
+    rollout and a paired difference of zero on the preset's training distribution."""
+    monkeypatch.chdir(ROOT)
+    argv = ["experiment", "case-set1", "--checkpoint", "lab-case-set1", "--against", "lab-case-set1", "--n", "4"]
+    assert main([*argv, "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["a"]["counts"] == out["b"]["counts"] and sum(out["a"]["counts"].values()) == 4
+    assert out["changes"] == [] and out["b"]["checkpoint"] == "lab-case-set1"
+    d = out["in_distribution"]
+    assert d["n"] == 4 and d["diff"] == 0 and d["error_a"] == d["error_b"] and d["clean_only_b"] == 0
+    assert main(argv) == 0
+    text = capsys.readouterr().out
+    assert "on the same 4 test rollouts" in text and "outcome changed in 0 of 4" in text
+    assert "B - A per scene +0.0000" in text
+    assert main(["experiment", "interpolation", "--against", "lab-case-set1"]) == 2
+    assert "invalid against='lab-case-set1'" in capsys.readouterr().err
