@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from phydemo.eval.compare import Comparison, paired, per_scene
 from phydemo.eval.lab import EXPERIMENTS, run_experiment
 from phydemo.model.checkpoint import load_pipeline
-from phydemo.protocol import DEFAULT_STEPS, EVAL_SEED
+from phydemo.protocol import DEFAULT_STEPS, TUNE_SEED
 
 
 @dataclass
@@ -24,6 +24,7 @@ class LabComparison:
     b: dict  # B's tally on the same test scenes and noise
     changes: dict[tuple[str, str], int]  # (outcome of A, outcome of B) -> rollouts, only where they differ
     in_distribution: Comparison  # velocity error per scene on the preset's training distribution
+    id_seed: int
 
 
 def outcome_changes(a: list[str], b: list[str]) -> dict[tuple[str, str], int]:
@@ -35,9 +36,10 @@ def outcome_changes(a: list[str], b: list[str]) -> dict[tuple[str, str], int]:
 
 
 def compare_lab(name: str, a: str, b: str, n: int = 128, seed: int = 0, steps: int = DEFAULT_STEPS,
-                id_n: int = 128, id_seed: int = EVAL_SEED) -> LabComparison:
+                id_n: int = 128, id_seed: int = TUNE_SEED) -> LabComparison:
     """B against A on preset ``name``: ``n`` test rollouts (``seed``) and ``id_n`` scenes of its training distribution
-    (``id_seed``), each model at ``steps`` sampling steps."""
+    (``id_seed``: the tuning scenes, since choosing between two models is tuning), each model at ``steps``
+    sampling steps."""
     if name not in EXPERIMENTS:
         raise ValueError(f"unknown experiment {name!r}; one of {', '.join(EXPERIMENTS)}")
     tallies = []
@@ -49,4 +51,4 @@ def compare_lab(name: str, a: str, b: str, n: int = 128, seed: int = 0, steps: i
     data = EXPERIMENTS[name].data_kwargs
     (ea, ca), (eb, cb) = (per_scene(c, id_n, id_seed, steps, None, data) for c in (a, b))
     return LabComparison(name, tallies[0][0], tallies[1][0], outcome_changes(tallies[0][1], tallies[1][1]),
-                         paired(ea, eb, ca, cb))
+                         paired(ea, eb, ca, cb), id_seed)

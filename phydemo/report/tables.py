@@ -117,7 +117,7 @@ def format_lab_comparison(c, a: str, b: str, steps: int) -> str:
     lines.append(f"outcome changed in {changed} of {n}" + (":" if changed else ""))
     lines += [f"  {x} -> {y}: {k}" for (x, y), k in c.changes.items()]
     d = c.in_distribution
-    lines += [f"its training distribution, n = {d.n} (seed {EVAL_SEED}), {d.scored_by_both} scored by both:",
+    lines += [f"its training distribution, n = {d.n} (seed {c.id_seed}), {d.scored_by_both} scored by both:",
               f"  error A {d.error_a:.4f} (clean {d.clean_a:.2f}), B {d.error_b:.4f} (clean {d.clean_b:.2f}); "
               f"B - A per scene {d.diff:+.4f} +- {d.diff_se:.4f}; clean in B only {d.clean_only_b}, in A only "
               f"{d.clean_only_a}"]
