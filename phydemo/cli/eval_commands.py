@@ -123,9 +123,8 @@ def lab_comparison_command(args, name: str, n: int, a, b) -> int:
     from phydemo.eval.lab_compare import compare_lab
     from phydemo.report import format_lab_comparison
 
-    for folder in (a, b):
-        _load(folder, args.json)  # a clear error for an unusable folder before any sampling
-    c = compare_lab(name, str(a), str(b), n=n, seed=args.seed, steps=args.steps, id_n=n)
+    pipes = [_load(folder, args.json) for folder in (a, b)]  # a clear error for an unusable folder before sampling
+    c = compare_lab(name, *pipes, n=n, seed=args.seed, steps=args.steps, id_n=n)
     label_a, label_b = args.checkpoint or f"lab-{name}", args.against  # as asked, not as machine paths
     if args.json:
         d = c.in_distribution

@@ -37,7 +37,12 @@ class SceneScore:
 def per_scene_scores(checkpoint: str, n: int, seed: int, steps: int, level: str | None,
                      data_kwargs: dict | None = None) -> list[SceneScore]:
     """Per scene of ``per_scene``: its parameters, the velocity report of the generated frames and the clean flag."""
-    pipe = load_pipeline(checkpoint)
+    return score_scenes(load_pipeline(checkpoint), n, seed, steps, level, data_kwargs)
+
+
+def score_scenes(pipe, n: int, seed: int, steps: int, level: str | None,
+                 data_kwargs: dict | None = None) -> list[SceneScore]:
+    """``per_scene_scores`` of a loaded pipeline."""
     pipe.set_progress_bar_config(disable=True)
     scenario = pipe.training_distribution.scenario
     videos, gen = sample_scenes(pipe, scenario, n, steps, level, seed, data_kwargs=data_kwargs)

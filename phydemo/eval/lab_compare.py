@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from phydemo.eval.compare import Comparison, paired, per_scene
+import numpy as np
+
+from phydemo.eval.compare import Comparison, paired, score_scenes
 from phydemo.eval.lab import EXPERIMENTS, run_experiment
-from phydemo.model.checkpoint import load_pipeline
 from phydemo.protocol import DEFAULT_STEPS, TUNE_SEED
 
 
@@ -35,20 +36,20 @@ def outcome_changes(a: list[str], b: list[str]) -> dict[tuple[str, str], int]:
     return dict(sorted(moves.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
-def compare_lab(name: str, a: str, b: str, n: int = 128, seed: int = 0, steps: int = DEFAULT_STEPS,
-                id_n: int = 128, id_seed: int = TUNE_SEED) -> LabComparison:
-    """B against A on preset ``name``: ``n`` test rollouts (``seed``) and ``id_n`` scenes of its training distribution
-    (``id_seed``: the tuning scenes, since choosing between two models is tuning), each model at ``steps``
-    sampling steps."""
+def compare_lab(name: str, a, b, n: int = 128, seed: int = 0, steps: int = DEFAULT_STEPS, id_n: int = 128,
+                id_seed: int = TUNE_SEED) -> LabComparison:
+    """B against A (loaded pipelines) on preset ``name``: ``n`` test rollouts (``seed``) and ``id_n`` scenes of its
+    training distribution (``id_seed``: the tuning scenes, since choosing between two models is tuning), each model at
+    ``steps`` sampling steps."""
     if name not in EXPERIMENTS:
         raise ValueError(f"unknown experiment {name!r}; one of {', '.join(EXPERIMENTS)}")
-    tallies = []
-    for checkpoint in (a, b):
-        pipe = load_pipeline(checkpoint)
+    tallies, in_distribution = [], []
+    for pipe in (a, b):
         pipe.set_progress_bar_config(disable=True)
         summary, _, outcomes = run_experiment(name, pipe, n=n, seed=seed, steps=steps)
         tallies.append((summary, outcomes))
-    data = EXPERIMENTS[name].data_kwargs
-    (ea, ca), (eb, cb) = (per_scene(c, id_n, id_seed, steps, None, data) for c in (a, b))
+        scores = score_scenes(pipe, id_n, id_seed, steps, None, EXPERIMENTS[name].data_kwargs)
+        in_distribution.append((np.array([s.report.error for s in scores]), np.array([s.clean for s in scores])))
+    (ea, ca), (eb, cb) = in_distribution
     return LabComparison(name, tallies[0][0], tallies[1][0], outcome_changes(tallies[0][1], tallies[1][1]),
                          paired(ea, eb, ca, cb), id_seed)
