@@ -110,3 +110,13 @@ def test_error_map_command_matches_the_function(tmp_path):
     result = error_map(pipe, per_cell=1)
     assert len(result["error"]) == len(result["radii"]) and len(result["error"][0]) == len(result["speeds"])
     assert all(v is None or v >= 0 for row in result["error"] for v in row)
+
+
+def test_the_sweep_on_the_case_matching_model_shows_slow_starts_sped_up(demo):
+    """README lecture step 5: on lab-case-set1 (trained on speeds in [2.5, 4]) the Sweep draws every slow start at
+    about the speed of its nearest training cases, not at its own speed."""
+    fig = demo.sweep("lab-case-set1", 0.5, 6.0, 12, 1.0, "red", "circle", 0, 1)
+    generated = next(t for t in fig.data if t.name == "generated speed")
+    slow = [(x, y) for x, y in zip(generated.x, generated.y) if x < 2.5]
+    assert len(slow) == 4 and all(2.4 <= y <= 2.9 for _, y in slow)  # flat: 2.54-2.76 measured, truth 0.5-2.0
+    assert all(3.8 <= y <= 4.5 for x, y in zip(generated.x, generated.y) if x > 4)  # 3.95-4.38 measured, truth 4.5-6
