@@ -19,7 +19,11 @@ def per_scene(checkpoint: str, n: int, seed: int, steps: int, level: str | None,
               data_kwargs: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Velocity error and clean flag per scene, for the scenes and noise ``evaluate`` uses with this seed (ID scenes
     drawn with ``data_kwargs`` when given, e.g. another speed range)."""
-    scored = per_scene_scores(checkpoint, n, seed, steps, level, data_kwargs)
+    return errors_and_clean(per_scene_scores(checkpoint, n, seed, steps, level, data_kwargs))
+
+
+def errors_and_clean(scored: list[SceneScore]) -> tuple[np.ndarray, np.ndarray]:
+    """The velocity error (NaN: not scored) and the clean flag of each scene, as ``paired`` takes them."""
     return np.array([s.report.error for s in scored]), np.array([s.clean for s in scored])
 
 

@@ -11,9 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-import numpy as np
-
-from phydemo.eval.compare import Comparison, paired, score_scenes
+from phydemo.eval.compare import Comparison, errors_and_clean, paired, score_scenes
 from phydemo.eval.lab import EXPERIMENTS, run_experiment
 from phydemo.protocol import DEFAULT_STEPS, TUNE_SEED
 
@@ -48,8 +46,8 @@ def compare_lab(name: str, a, b, n: int = 128, seed: int = 0, steps: int = DEFAU
         pipe.set_progress_bar_config(disable=True)
         summary, _, outcomes = run_experiment(name, pipe, n=n, seed=seed, steps=steps)
         tallies.append((summary, outcomes))
-        scores = score_scenes(pipe, id_n, id_seed, steps, None, EXPERIMENTS[name].data_kwargs)
-        in_distribution.append((np.array([s.report.error for s in scores]), np.array([s.clean for s in scores])))
+        in_distribution.append(errors_and_clean(score_scenes(pipe, id_n, id_seed, steps, None,
+                                                             EXPERIMENTS[name].data_kwargs)))
     (ea, ca), (eb, cb) = in_distribution
     return LabComparison(name, tallies[0][0], tallies[1][0], outcome_changes(tallies[0][1], tallies[1][1]),
                          paired(ea, eb, ca, cb), id_seed)

@@ -79,8 +79,8 @@ def lab_markdown(summary: dict) -> str:
     lines += [f"| {o} | {c} | {summary['percent'][o]:.1f} |" for o, c in summary["counts"].items()]
     lines += [""] + [f"- {line}" for line in summary_lines(summary)]
     lines += ["", f"Paper: {summary['paper']}"]
-    if pair_order(summary):
-        lines[-1] += (f" The paper's order of all four attributes: {pair_order(summary)}; the order our models "
+    if order := pair_order(summary):
+        lines[-1] += (f" The paper's order of all four attributes: {order}; the order our models "
                       "follow, from every pair, is the finding `attribute-order` above.")
     return "\n".join(lines)
 

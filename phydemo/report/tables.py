@@ -75,10 +75,11 @@ def pair_order(summary: dict) -> str | None:
     return PAPER_ORDER if EXPERIMENTS[summary["experiment"]].attributes else None
 
 
-def summary_lines(summary: dict) -> list[str]:
-    """The per-combination tallies, the colour and the velocity lines of a lab summary, as plain sentences."""
+def summary_lines(summary: dict, per_test: bool = True) -> list[str]:
+    """The per-combination tallies (where ``per_test``), the colour and the velocity lines of a lab summary, as plain
+    sentences."""
     lines = []
-    if len(summary.get("by_test", {})) > 1:
+    if per_test and len(summary.get("by_test", {})) > 1:
         for label, counts in summary["by_test"].items():
             k = sum(counts.values())
             lines.append(f"{label} (n={k}): " + ", ".join(f"{o} {100 * c / max(k, 1):.0f}%" for o, c in counts.items()))
@@ -100,8 +101,8 @@ def format_lab_summary(summary: dict) -> str:
     lines = [f"{summary['title']} (n={summary['n']})"]
     lines += [f"  {o:<32}{c:>5}  {summary['percent'][o]:5.1f}%" for o, c in summary["counts"].items()]
     lines += ["  " + line for line in summary_lines(summary)]
-    order = f" (order found: {pair_order(summary)})" if pair_order(summary) else ""
-    return "\n".join(lines + [f"paper: {summary['paper']}{order}"])
+    order = pair_order(summary)
+    return "\n".join(lines + [f"paper: {summary['paper']}" + (f" (order found: {order})" if order else "")])
 
 
 def format_lab_comparison(c, a: str, b: str, steps: int) -> str:
@@ -112,7 +113,7 @@ def format_lab_comparison(c, a: str, b: str, steps: int) -> str:
              f"  {'outcome':<{width}}{'A':>5}{'B':>6}"]
     lines += [f"  {o:<{width}}{k:>5}{c.b['counts'][o]:>6}" for o, k in c.a["counts"].items()]
     for label, s in (("A", c.a), ("B", c.b)):
-        lines += [f"  {label}: {line}" for line in summary_lines(s) if not line.startswith(tuple(s.get("by_test", {})))]
+        lines += [f"  {label}: {line}" for line in summary_lines(s, per_test=False)]
     changed = sum(c.changes.values())
     lines.append(f"outcome changed in {changed} of {n}" + (":" if changed else ""))
     lines += [f"  {x} -> {y}: {k}" for (x, y), k in c.changes.items()]

@@ -17,10 +17,9 @@ from phydemo.model.dit import VideoDiT
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = sorted(p.name for p in (ROOT / "checkpoints").iterdir() if (p / "eval.json").is_file())
-LABS = sorted(p.name for p in (ROOT / "checkpoints").iterdir() if (p / "experiment.json").is_file()
-              and not p.name.startswith("lab-case"))
-CASES = sorted(p.name for p in (ROOT / "checkpoints").iterdir() if (p / "experiment.json").is_file()
-               and p.name.startswith("lab-case"))
+TALLIED = sorted(p.name for p in (ROOT / "checkpoints").iterdir() if (p / "experiment.json").is_file())
+LABS = [name for name in TALLIED if not name.startswith("lab-case")]  # attribute pairs
+CASES = [name for name in TALLIED if name.startswith("lab-case")]  # case matching
 N = 16
 
 
