@@ -34,7 +34,11 @@ def _encode_to(path: str, frames: np.ndarray, fps: int, crf: int) -> None:
         stream.pix_fmt = "yuv420p"
         # veryfast on one thread: 40 ms for the app's 32-frame 516x270 video against 77 ms at preset medium (18.7 against
         # 12.1 KB); requests encode in parallel, so one thread each serves a busy Space best
-        stream.codec_context.options = {"crf": str(crf), "preset": "veryfast", "profile": "high", "threads": "1"}
+        # x264-params too: "threads" alone left lookahead threads on, and the same frames encoded to different bytes
+        # (5 distinct files in 16 encodes); with one lookahead thread 16 of 16 are identical, so a cached answer is
+        # byte-for-byte the answer computed afresh
+        stream.codec_context.options = {"crf": str(crf), "preset": "veryfast", "profile": "high", "threads": "1",
+                                        "x264-params": "threads=1:lookahead-threads=1"}
         for frame in frames:
             for packet in stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")):
                 container.mux(packet)

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from phydemo.video import frame_strip, read_video, side_by_side, write_mp4
+from phydemo.video import encode_mp4, frame_strip, read_video, side_by_side, write_mp4
 from phydemo.world import dataset as data
 from phydemo.world.physics import simulate
 from phydemo.world.phyworld_hdf5 import PhyWorldHDF5, write_phyworld_hdf5
@@ -20,6 +20,16 @@ def test_mp4_is_h264_yuv420p_with_all_frames(tmp_path):
         assert c.streams.video[0].codec_context.pix_fmt == "yuv420p"
     assert np.abs(decoded.astype(int) - frames).mean() < 3  # visually lossless
     assert list(tmp_path.iterdir()) == [path]  # no temporary files left
+
+
+def test_the_same_frames_encode_to_the_same_bytes():
+    """A cached video must be the video computed afresh: x264's lookahead threads made the same frames encode to
+    different bytes (5 distinct files in 16 encodes) until they were set to one."""
+    frames = np.full((32, 64, 96, 3), 255, np.uint8)
+    for t in range(32):
+        frames[t, 20:30, 2 * t:2 * t + 10] = (255, 0, 0)
+        frames[t, 40:46, 90 - 2 * t:96 - 2 * t] = (0, 0, 255)
+    assert len({encode_mp4(frames) for _ in range(12)}) == 1
 
 
 def test_bad_frames_leave_no_file(tmp_path):
