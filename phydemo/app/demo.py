@@ -3,11 +3,13 @@
 Every refused request raises ``InputError`` naming the field and the values allowed; app.py turns it into a message.
 All sampling goes through one ``SamplingQueue``: concurrent single rollouts with the same checkpoint and steps share
 one model call, and sweeps and lab batches are sampled in chunks behind them. Each request's work (rollouts x steps)
-is capped, and the folder of generated videos is bounded.
+is capped, and the folder of generated videos is bounded. Finished results are kept in a ``ResultCache`` keyed by
+everything that determines them, so identical requests (a permalink on a slide, an example) are computed once.
 """
 
 from __future__ import annotations
 
+import os
 import tempfile
 import threading
 from dataclasses import dataclass
@@ -19,6 +21,7 @@ import plotly.graph_objects as go
 
 from phydemo.app.batching import LONG, ROLLOUT, SamplingQueue
 from phydemo.app.finding_plots import finding_figure
+from phydemo.app.result_cache import ResultCache
 from phydemo.app.plots import error_map_figure, law_figure, prediction_figure, sweep_figure, velocity_figure
 from phydemo.errors import CheckpointError, InputError, check_choice, check_int, check_number
 from phydemo.eval.error_map import load_error_map
@@ -50,6 +53,7 @@ CHUNK = 4  # scenes per sampling call of a sweep or lab batch: what a single rol
 MAX_SEED = 2**31 - 1
 MAX_VIDEOS = 256  # generated videos kept on disk; older ones are deleted (Gradio serves its own copy)
 VIDEO_SIZE = 256
+MAX_RESULTS = 128  # finished results kept for identical requests (fewer than MAX_VIDEOS: a kept result keeps its video)
 GUESS_FRAME = 15  # predict first: where is the ball at t = 1.5 s? (in view for every speed the app's scenes allow)
 
 
@@ -71,6 +75,18 @@ def _mtime(path: Path) -> float:
         return 0.0
 
 
+def _video_kept(result) -> bool:
+    """Whether a cached result's video is still on disk; touched, so the bounded video folder keeps it longer."""
+    path = getattr(result, "video_path", None)
+    if path is None:
+        return True
+    try:
+        os.utime(path)
+    except FileNotFoundError:
+        return False
+    return True
+
+
 def check_sampling(seed, steps) -> tuple[int, int]:
     """A request's noise seed and number of sampling steps, validated."""
     return check_int("seed", seed, 0, MAX_SEED), check_int("steps", steps, 1, MAX_STEPS)
@@ -86,7 +102,8 @@ def check_work(rollouts: int, steps: int, field: str = "steps") -> None:
 class Demo:
     """All shipped checkpoints, loaded once and moved to the device once."""
 
-    def __init__(self, root: str | Path = CHECKPOINT_ROOT, device: str | None = None, max_videos: int = MAX_VIDEOS):
+    def __init__(self, root: str | Path = CHECKPOINT_ROOT, device: str | None = None, max_videos: int = MAX_VIDEOS,
+                 max_results: int = MAX_RESULTS):
         self.device = device or default_device()
         self.pipes: dict[str, PhyDiTPipeline] = {}
         self.folders: dict[str, Path] = {}
@@ -103,6 +120,7 @@ class Demo:
         self.max_videos = max_videos
         self._cleanup = threading.Lock()
         self.queue = SamplingQueue()
+        self.results = ResultCache(min(max_results, max_videos // 2), valid=_video_kept)
 
     @property
     def names(self) -> list[str]:
@@ -188,8 +206,12 @@ class Demo:
         return distribution_status(self.distribution(name).labels(p))
 
     def run(self, name, speed, speed2, radius, radius2, color, shape, seed, steps) -> DemoResult:
+        """One rollout beside the ground truth and the nearest training case; identical requests share one result."""
         p = self.params(name, speed, speed2, radius, radius2, color, shape)
         seed, steps = check_sampling(seed, steps)
+        return self.results.get(("run", name, p, seed, steps), lambda: self._run(name, p, seed, steps))
+
+    def _run(self, name: str, p: SceneParams, seed: int, steps: int) -> DemoResult:
         (r,) = self._sample(name, [p], [seed], steps, ROLLOUT)
         dist = self.distribution(name)
         err = r.report.error
@@ -255,8 +277,8 @@ class Demo:
         return values
 
     def sweep(self, name, speed_min, speed_max, count, radius, color, shape, seed, steps, progress=None) -> go.Figure:
-        """Generated vs true speed over a range of input speeds (the paper's central figure)."""
-        dist = self.distribution(name)
+        """Generated vs true speed over a range of input speeds (the paper's central figure); identical sweeps share
+        one result."""
         lo, hi = check_number("speed_min", speed_min), check_number("speed_max", speed_max)
         count = check_int("count", count, 2, MAX_ROLLOUTS)
         seed, steps = check_sampling(seed, steps)
@@ -264,8 +286,13 @@ class Demo:
         if not lo < hi:
             raise InputError("speed_max", hi, f"a speed above speed_min={lo:g}")
         speeds = np.linspace(lo, hi, count)
-        params = [self.params(name, v, v, radius, radius, color, shape) for v in speeds]
-        rollouts = self._sample(name, params, scene_seeds(seed, count), steps, LONG, progress)
+        params = tuple(self.params(name, v, v, radius, radius, color, shape) for v in speeds)
+        return self.results.get(("sweep", name, params, seed, steps),
+                                lambda: self._sweep(name, speeds, list(params), seed, steps, progress))
+
+    def _sweep(self, name, speeds, params, seed, steps, progress) -> go.Figure:
+        dist = self.distribution(name)
+        rollouts = self._sample(name, params, scene_seeds(seed, len(params)), steps, LONG, progress)
         title = (f"{name}: r = {params[0].balls()[0].radius:g}, {params[0].balls()[0].color} "
                  f"{params[0].balls()[0].shape}, seed {seed}, {sampling_steps(steps)}")
         return sweep_figure(speeds, [generated_speed(r) for r in rollouts], dist, title)
@@ -288,6 +315,9 @@ class Demo:
         n = check_int("n", n, 1, MAX_ROLLOUTS)
         seed, steps = check_sampling(seed, steps)
         check_work(n, steps)
+        return self.results.get(("lab", experiment, n, seed, steps), lambda: self._lab(experiment, n, seed, steps, progress))
+
+    def _lab(self, experiment, n, seed, steps, progress) -> tuple[np.ndarray, str]:
         name = f"lab-{experiment}"
         summary, rollouts, outcomes = run_experiment(
             experiment, self.pipes[name], n=n, seed=seed, steps=steps,
