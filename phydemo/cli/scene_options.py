@@ -13,7 +13,7 @@ SECOND_BALL = ("speed2", "radius2", "color2", "shape2", "x2")
 
 
 def add_scene_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--scenario", default="uniform", help=f"one of {', '.join(SCENARIOS)}")
+    p.add_argument("--scenario", default="uniform", help=f"one of {', '.join(SCENARIOS)} (simulate: also phyre)")
     for name in NUMBERS:  # parsed by scene_from_args, so 'nan', 'inf' and garbage get the same clear message
         p.add_argument(f"--{name}", type=str, default=None)
     for name in CHOICES:
