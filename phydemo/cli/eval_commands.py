@@ -191,6 +191,26 @@ def upsampler_floor_command(args) -> int:
     return 0
 
 
+def judge_check_command(args) -> int:
+    """The PHYRE-like judge's validation: ground-truth videos flagged, and corrupted videos flagged per fault."""
+    from phydemo.eval.phyre_faults import validate_judge
+    from phydemo.eval.phyre_judge import judge
+
+    result = validate_judge(judge, check_int("n-truth", args.n_truth, 1, 10_000),
+                            check_int("n-fault", args.n_fault, 1, 10_000), check_int("seed", args.seed, 0, 1000))
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    truth = result["ground_truth"]
+    print(f"ground truth: {truth['flagged']} of {truth['n']} flagged ({truth['flagged'] / truth['n']:.1%})")
+    for case in truth["cases"]:
+        print(f"  template {case['template']}, seed {case['seed']}: {case['reason']}")
+    print("| fault | n | flagged | with its own reason |\n|---|---|---|---|")
+    for fault, r in result["faults"].items():
+        print(f"| {fault} | {r['n']} | {r['flagged']} ({r['flagged'] / r['n']:.0%}) | {r['own_reason']} |")
+    return 0
+
+
 def benchmark_command(args) -> int:
     from phydemo.eval.benchmark import render_timing, run_benchmark
 
@@ -269,6 +289,14 @@ def register(sub) -> None:
         p.add_argument("--json", action="store_true")
         p.add_argument("--save", action="store_true", help="write floor.json into the folder")
         p.set_defaults(func=func)
+
+    p = sub.add_parser("judge-check", help="validate the PHYRE-like abnormal-rate judge on ground-truth and "
+                       "corrupted videos")
+    p.add_argument("--n-truth", type=int, default=140, help="ground-truth videos")
+    p.add_argument("--n-fault", type=int, default=40, help="corrupted videos per kind of fault")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=judge_check_command)
 
     p = sub.add_parser("benchmark", help="sampling speed: ms per rollout and rollouts/s")
     p.add_argument("--checkpoint", default="uniform", help="a folder, or a shipped checkpoint's name")

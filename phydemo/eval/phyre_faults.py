@@ -22,9 +22,15 @@ from phydemo.world.phyre import (
     BodySpec,
     Part,
     PhyreTrajectory,
+    make_scene,
     render_scene,
+    simulate_scene,
 )
 
+# the words of the judge's reasons that name each fault (a recoloured object reads as one type gone, another come)
+OWN_REASON = {"vanishes": ["vanishes"], "appears": ["appears"], "splits": ["splits"], "changes size": ["size"],
+              "changes colour": ["vanishes", "appears"], "static moves": ["static object moves"],
+              "interpenetrates": ["interpenetrates"], "leaves the physics": ["leaves the physics"]}
 FAULTS = ("vanishes", "appears", "splits", "changes size", "changes colour", "static moves", "interpenetrates",
           "leaves the physics")
 
@@ -111,3 +117,30 @@ def corrupt(traj: PhyreTrajectory, fault: str, rng: np.random.Generator, resolut
         after = _with_bodies(traj, bodies, pos, ang)
     before = render_scene(traj, resolution)[:start]
     return np.concatenate([before, render_scene(after, resolution, colors)[start:]])
+
+
+def validate_judge(judge, n_truth: int = 140, n_fault: int = 40, seed: int = 0) -> dict:
+    """The judge on ``n_truth`` ground-truth videos (every template in turn, held-out seeds) and on ``n_fault``
+    corrupted videos of each fault: how many it flags, and for a fault how many with that fault's own reason."""
+    flagged = []
+    for i in range(n_truth):
+        template, scene_seed = i % 70, 2_000_000 + seed * 100_000 + i
+        verdict = judge(render_scene(simulate_scene(make_scene(template, scene_seed))))
+        if verdict.abnormal:
+            flagged.append({"template": template, "seed": scene_seed, "reason": verdict.reason})
+    out = {"ground_truth": {"n": n_truth, "flagged": len(flagged), "cases": flagged}, "faults": {}}
+    for fault in FAULTS:
+        rng = np.random.default_rng([seed, *map(ord, fault)])
+        missed, right, n, scene_seed = [], 0, 0, 3_000_000 + seed * 100_000
+        while n < n_fault:
+            scene_seed += 1
+            traj = simulate_scene(make_scene(int(rng.integers(70)), scene_seed))
+            if not applicable(traj, fault):
+                continue
+            n += 1
+            verdict = judge(corrupt(traj, fault, rng))
+            if not verdict.abnormal:
+                missed.append({"template": traj.scene.template, "seed": scene_seed})
+            right += all(any(word in r for r in verdict.reasons) for word in OWN_REASON[fault])
+        out["faults"][fault] = {"n": n, "flagged": n - len(missed), "own_reason": right, "missed": missed}
+    return out
