@@ -47,7 +47,7 @@ def run(name, speed, speed2, radius, radius2, color, shape, seed, steps, request
         link = demo_models.permalink(base, name, speed, speed2, radius, radius2, color, shape, seed, steps)
     except InputError as e:
         raise refused("run", e) from None
-    return res.video_path, res.strip, res.figure, res.report, res.law, res.nearest, link
+    return res.video_path, res.strip_path, res.figure, res.report, res.law, res.nearest, link
 
 
 @gpu

@@ -40,7 +40,7 @@ from phydemo.report import (
     prediction_markdown,
     rollout_markdown,
 )
-from phydemo.video import caption, frame_strip, side_by_side, stack_rows, write_mp4
+from phydemo.video import caption, frame_strip, side_by_side, stack_rows, write_mp4, write_png
 from phydemo.world.distribution import TrainingDistribution
 from phydemo.world.physics import simulate
 from phydemo.world.render import render
@@ -61,6 +61,7 @@ GUESS_FRAME = 15  # predict first: where is the ball at t = 1.5 s? (in view for 
 class DemoResult:
     video_path: str
     strip: np.ndarray
+    strip_path: str  # the strip as a PNG beside the video: encoded once, so a cached answer is not encoded again
     figure: go.Figure  # velocity over time
     report: str
     rollout: Rollout
@@ -76,14 +77,15 @@ def _mtime(path: Path) -> float:
 
 
 def _video_kept(result) -> bool:
-    """Whether a cached result's video is still on disk; touched, so the bounded video folder keeps it longer."""
-    path = getattr(result, "video_path", None)
-    if path is None:
-        return True
-    try:
-        os.utime(path)
-    except FileNotFoundError:
-        return False
+    """Whether a cached result's video and strip are still on disk; touched, so the bounded folder keeps them
+    longer."""
+    for path in (getattr(result, "video_path", None), getattr(result, "strip_path", None)):
+        if path is None:
+            continue
+        try:
+            os.utime(path)
+        except FileNotFoundError:
+            return False
     return True
 
 
@@ -172,16 +174,19 @@ class Demo:
                 progress(len(out), len(items))
         return out
 
-    def _save_video(self, frames: np.ndarray) -> str:
-        """Write an MP4 into the app's folder, keeping only the newest ``max_videos`` finished ones (a video still being
-        written by another request is a ``.tmp.mp4`` and is never touched)."""
+    def _save_video(self, frames: np.ndarray, strip: np.ndarray) -> tuple[str, str]:
+        """Write an MP4 and its frame strip (a PNG of the same name) into the app's folder, keeping only the newest
+        ``max_videos`` finished videos and their strips (a video still being written by another request is a
+        ``.tmp.mp4`` and is never touched)."""
         path = Path(tempfile.mkstemp(dir=self.out_dir, suffix=".mp4")[1])
         write_mp4(path, frames)
+        strip_path = write_png(path.with_suffix(".png"), strip)
         with self._cleanup:
             done = [(_mtime(p), p) for p in self.out_dir.glob("*.mp4") if not p.name.endswith(".tmp.mp4")]
             for _, old in sorted(done)[:-self.max_videos]:
                 old.unlink(missing_ok=True)
-        return str(path)
+                old.with_suffix(".png").unlink(missing_ok=True)
+        return str(path), str(strip_path)
 
     # ------------------------------------------------------------ requests
 
@@ -223,9 +228,9 @@ class Demo:
             panels.append(render(simulate(index.scene(cases[0])), r.gt_frames.shape[1]))
             labels.append(f"nearest training v {index.speed[cases[0], 0]:.2f}")
             nearest = nearest_markdown([index.describe(i) for i in cases], index.train_size)
-        video = self._save_video(side_by_side(panels, labels, size=VIDEO_SIZE))
         strip = stack_rows([frame_strip(r.gt_frames), frame_strip(r.generated)])
-        return DemoResult(video, strip, velocity_figure(r, dist), rollout_markdown(r, dist.labels(p)), r,
+        video, strip_path = self._save_video(side_by_side(panels, labels, size=VIDEO_SIZE), strip)
+        return DemoResult(video, strip, strip_path, velocity_figure(r, dist), rollout_markdown(r, dist.labels(p)), r,
                           law_figure(r), nearest)
 
     def predict(self, name, speed, speed2, radius, radius2, color, shape, seed, steps, guess_x, guess_y):

@@ -88,14 +88,16 @@ def test_work_per_request_is_capped_with_a_clear_message(demo):
 def test_the_videos_on_disk_stay_bounded_under_a_thousand_requests(tmp_path):
     d = Demo.__new__(Demo)
     d.out_dir, d.max_videos, d._cleanup = tmp_path, 20, threading.Lock()
-    frames = np.full((2, 16, 16, 3), 255, np.uint8)
+    frames, strip = np.full((2, 16, 16, 3), 255, np.uint8), np.zeros((8, 32, 3), np.uint8)
     for _ in range(1000):
-        d._save_video(frames)
+        d._save_video(frames, strip)
     files = list(tmp_path.glob("*.mp4"))
     assert len(files) == 20 and sum(f.stat().st_size for f in files) < 20 * 10_000
+    assert {f.with_suffix(".mp4") for f in tmp_path.glob("*.png")} == set(files)  # each strip goes with its video
     with ThreadPoolExecutor(8) as pool:  # concurrent requests never delete a video another is still writing
-        paths = list(pool.map(lambda _: d._save_video(frames), range(200)))
-    assert len(list(tmp_path.glob("*.mp4"))) == 20 and all(p.endswith(".mp4") for p in paths)
+        paths = list(pool.map(lambda _: d._save_video(frames, strip), range(200)))
+    assert len(list(tmp_path.glob("*.mp4"))) == 20 and all(v.endswith(".mp4") and s.endswith(".png") for v, s in paths)
+    assert len(list(tmp_path.glob("*.png"))) == 20
 
 
 def test_sweep_and_lab_say_what_they_ran(demo):

@@ -70,7 +70,8 @@ def demo():
 
 
 def _answer(res) -> tuple:
-    return (Path(res.video_path).read_bytes(), res.strip.tobytes(), res.strip.shape, res.figure.to_json(),
+    return (Path(res.video_path).read_bytes(), Path(res.strip_path).read_bytes(), res.strip.tobytes(), res.strip.shape,
+            res.figure.to_json(),
             res.report, res.law.to_json(), res.nearest)
 
 
@@ -105,6 +106,9 @@ def test_a_cached_result_whose_video_was_pruned_is_computed_again(demo):
     Path(first.video_path).unlink()
     again = demo.run(*args)
     assert again is not first and Path(again.video_path).is_file()
+    Path(again.strip_path).unlink()  # the strip too
+    third = demo.run(*args)
+    assert third is not again and Path(third.strip_path).is_file()
 
 
 def test_identical_sweeps_and_lab_runs_share_one_result(demo):
