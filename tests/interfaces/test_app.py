@@ -203,6 +203,10 @@ def test_client_gets_h264_video_and_plot(server):
     path = video["video"] if isinstance(video, dict) else video
     frames, codec = read_video(path)
     assert codec == "h264" and len(frames) == 32
+    from PIL import Image
+
+    with Image.open(strip["path"] if isinstance(strip, dict) else strip) as image:  # the PNG the app wrote once
+        assert image.format in ("PNG", "WEBP") and image.size[0] > 100
     import json
 
     fig = json.loads(plot["plot"]) if isinstance(plot, dict) else plot
