@@ -22,6 +22,7 @@ from phydemo.world.phyre import (
     BodySpec,
     Part,
     PhyreTrajectory,
+    body_extent,
     make_scene,
     render_scene,
     simulate_scene,
@@ -53,10 +54,6 @@ def _scaled(spec: BodySpec, k: float) -> BodySpec:
     return dataclasses.replace(spec, parts=parts)
 
 
-def _extent(spec: BodySpec) -> float:
-    return max(np.hypot(p.x, p.y) + max(p.half_w, p.half_h) for p in spec.parts)
-
-
 def corrupt(traj: PhyreTrajectory, fault: str, rng: np.random.Generator, resolution: int = 128) -> np.ndarray:
     """Frames of ``traj`` with ``fault`` from a random frame (2 to T - 4) on."""
     if fault not in FAULTS:
@@ -84,8 +81,8 @@ def corrupt(traj: PhyreTrajectory, fault: str, rng: np.random.Generator, resolut
         kinds = [b.kind for b in bodies]
         i = int(rng.choice([j for j in dynamic if kinds.count(kinds[j]) == 1]))
         half = _scaled(bodies[i], 1 / np.sqrt(2))
-        gap = np.array([_extent(bodies[i]) * 0.9 + 0.2, 0.0])
-        reach = _extent(half)
+        gap = np.array([body_extent(bodies[i]) * 0.9 + 0.2, 0.0])
+        reach = body_extent(half)
         centre = pos[:, i].copy()  # moved inwards where a half would leave the scene
         centre[:, 0] = np.clip(centre[:, 0], gap[0] + reach, WIDTH - gap[0] - reach)
         moved = np.concatenate([pos, (centre + gap)[:, None]], 1)

@@ -328,7 +328,7 @@ def _part_distance(part: Part, lx: np.ndarray, ly: np.ndarray) -> np.ndarray:
     return np.hypot(np.maximum(qx, 0), np.maximum(qy, 0)) + np.minimum(np.maximum(qx, qy), 0)
 
 
-def _extent(spec: BodySpec) -> float:
+def body_extent(spec: BodySpec) -> float:
     """The radius around a body's position that holds all of its parts."""
     return max(math.hypot(p.x, p.y) + math.hypot(p.half_w, p.half_h) for p in spec.parts)
 
@@ -341,7 +341,7 @@ def render_scene(traj: PhyreTrajectory, resolution: int = RESOLUTION, kinds_draw
     centres = (np.arange(resolution) + 0.5) * pixel
     img = np.full((traj.num_frames, resolution, resolution, 3), 255.0, dtype=np.float32)
     for i, spec in enumerate(traj.scene.bodies):
-        reach = _extent(spec) + 2 * pixel
+        reach = body_extent(spec) + 2 * pixel
         color = np.asarray(colors[spec.kind], np.float32)
         for t in range(traj.num_frames):
             (x, y), a = traj.positions[t, i], traj.angles[t, i]
