@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from phydemo.cli.scene_options import add_scene_options, scene_from_args
+from phydemo.cli.scene_options import CHOICES, NUMBERS, add_scene_options, scene_from_args
 from phydemo.errors import InputError, check_choice, check_int
 from phydemo.world.sampling import OOD_LEVELS
 from phydemo.world.scenes import SCENARIOS
@@ -18,8 +18,7 @@ def phyre_simulate(args) -> int:
     from phydemo.video import side_by_side, write_mp4
     from phydemo.world import phyre
 
-    given = [n for n in ("speed", "speed2", "radius", "radius2", "x", "x2", "y", "color", "color2", "shape", "shape2")
-             if getattr(args, n) is not None]
+    given = [n for n in NUMBERS + CHOICES if getattr(args, n) is not None]
     if given:
         raise InputError(given[0], getattr(args, given[0]), "only with the ball scenarios (uniform, collision, parabola)")
     template = check_int("template", args.template, 0, phyre.NUM_TEMPLATES - 1)
