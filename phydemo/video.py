@@ -34,11 +34,14 @@ def _encode_to(path: str, frames: np.ndarray, fps: int, crf: int) -> None:
         stream.pix_fmt = "yuv420p"
         # veryfast on one thread: 40 ms for the app's 32-frame 516x270 video against 77 ms at preset medium (18.7 against
         # 12.1 KB); requests encode in parallel, so one thread each serves a busy Space best
-        # x264-params too: "threads" alone left lookahead threads on, and the same frames encoded to different bytes
-        # (5 distinct files in 16 encodes); with one lookahead thread 16 of 16 are identical, so a cached answer is
-        # byte-for-byte the answer computed afresh
+        # x264-params too, so that the same frames encode to the same bytes (a cached answer is the answer computed
+        # afresh): "threads" alone left lookahead threads on (5 distinct files in 16 encodes); with one lookahead
+        # thread, most widths still gave 2-11 distinct files in 12 encodes (96, 100, 112, 516, 520, 544 px; 512 and
+        # 528 did not; CI saw 3 in 12 at 96 px). asm=0, rc-lookahead=0 or mbtree=0 each removed it, so x264's
+        # macroblock-tree pass reads something unset in its asm; without that pass, 1 file in 12 at every width tried,
+        # for 4% more bytes (the app's 516 px video: see tests/world/test_video_data.py)
         stream.codec_context.options = {"crf": str(crf), "preset": "veryfast", "profile": "high", "threads": "1",
-                                        "x264-params": "threads=1:lookahead-threads=1"}
+                                        "x264-params": "threads=1:lookahead-threads=1:mbtree=0"}
         for frame in frames:
             for packet in stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")):
                 container.mux(packet)

@@ -10,7 +10,6 @@ import pytest
 
 from phydemo.app.demo import Demo
 from phydemo.app.result_cache import ResultCache
-from phydemo.video import read_video
 
 
 def test_concurrent_identical_requests_share_one_computation():
@@ -71,9 +70,8 @@ def demo():
 
 
 def _answer(res) -> tuple:
-    """Everything a visitor gets but the H.264 bytes, which are not yet repeatable at the app's frame size (the same
-    frames encode to slightly different files now and then; docs/serving.md): for the video, its frames' count."""
-    return (len(read_video(res.video_path)[0]), Path(res.strip_path).read_bytes(), res.strip.tobytes(), res.strip.shape,
+    """Everything a visitor gets: the video and strip bytes, the generated frames, the figures and the text."""
+    return (Path(res.video_path).read_bytes(), Path(res.strip_path).read_bytes(), res.strip.tobytes(), res.strip.shape,
             res.rollout.generated.tobytes(), res.figure.to_json(),
             res.report, res.law.to_json(), res.nearest)
 
