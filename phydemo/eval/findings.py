@@ -36,10 +36,10 @@ FINDINGS: dict[str, Finding] = {f.name: f for f in [
             "colour > size > velocity > shape: trained on two combinations, a model tested on a swapped one keeps the "
             "attribute higher in this order."),
     Finding("interpolation", "Interpolation inside a hole in the training speeds",
-            ("lab-interpolation", "uniform-3k"),
+            ("lab-interpolation", "uniform-3k-v1"),
             "Holding out speeds in [2, 3] of [1, 4], the model still generates the law inside the hole."),
     Finding("data-scaling", "Data scaling: ID and OOD error against the number of training videos",
-            ("uniform-1k", "uniform-3k", "uniform-12k"),
+            ("uniform-1k", "uniform-3k-v1", "uniform-12k"),
             "More data drives the ID error toward the parse floor; the OOD error stays about 30x higher and does not "
             "improve."),
 ]}

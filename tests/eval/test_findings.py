@@ -34,7 +34,7 @@ def test_the_hole_model_never_trains_on_a_speed_in_the_hole_and_is_tested_there(
     inside = [sample_params("uniform", "id_eval", rng, **hole_kwargs).speed for _ in range(200)]
     assert all(lo <= v <= hi for v in inside)
     # its full-range twin differs only in the held-out speeds
-    full = TrainConfig.from_yaml(ROOT / "configs/uniform-3k.yaml")
+    full = TrainConfig.from_yaml(ROOT / f"configs/{findings.FINDINGS['interpolation'].checkpoints[1]}.yaml")
     assert {k: v for k, v in vars(cfg).items() if k not in ("name", "data_kwargs", "max_minutes")} == \
            {k: v for k, v in vars(full).items() if k not in ("name", "data_kwargs", "max_minutes")}
 
