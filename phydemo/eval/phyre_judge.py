@@ -190,7 +190,7 @@ def judge(frames: np.ndarray) -> Verdict:
                 shrunk_into = ratio < SIZE_RANGE[0] and _touches(p, k)
                 faults.append((t, f"{k} interpenetrates another object" if shrunk_into else
                                f"{k} changes size ({ratio:.2f}x)"))
-            elif p.parts(k) > parts0[k]:
+            elif parts0[k] and p.parts(k) > parts0[k]:  # not 0 -> 1: a faint first drawing sharpened
                 faults.append((t, f"{k} splits ({parts0[k]} -> {p.parts(k)} parts)"))
         if p.unexplained > UNEXPLAINED_PX:
             faults.append((t, f"changes colour ({p.unexplained} px of no scene colour)"))
