@@ -211,6 +211,48 @@ def judge_check_command(args) -> int:
     return 0
 
 
+def phyre_floor_command(args) -> int:
+    """The frame autoencoder on PHYRE-like scenes: reconstructions judged and scored (``phydemo.eval.phyre_floor``)."""
+    from phydemo.eval.phyre_floor import phyre_floor
+    from phydemo.model.autoencoder import FrameAutoencoder
+    from phydemo.world.phyre_sets import SPLITS
+
+    split = check_choice("split", args.split, SPLITS[1:])
+    result = phyre_floor(FrameAutoencoder.from_pretrained(args.autoencoder).eval(),
+                         n=check_int("n", args.n, 1, 10_000), split=split)
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    print(f"{args.autoencoder} on {result['n']} {result['split']} scenes: {result['abnormal']:.0%} judged abnormal, "
+          f"PSNR {result['psnr']:.2f} dB, SSIM {result['ssim']:.3f}")
+    for case in result["flagged"]:
+        print(f"  template {case['template']}, seed {case['seed']}: {case['reason']}")
+    return 0
+
+
+def contact_faults_command(args) -> int:
+    """Where collision rollouts stop being clean, against the contact (``phydemo.eval.contact_faults``)."""
+    from phydemo.eval.contact_faults import contact_faults
+    from phydemo.model.checkpoint import load_pipeline
+
+    pipe = load_pipeline(args.checkpoint)
+    if pipe.training_distribution.scenario != "collision":
+        raise InputError("--checkpoint", args.checkpoint, "a collision checkpoint")
+    pipe.set_progress_bar_config(disable=True)
+    result = contact_faults(pipe, n=check_int("n", args.n, 1, 10_000), seed=args.seed,
+                            steps=check_int("steps", args.steps, 1, MAX_STEPS))
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    print(f"{args.checkpoint}: {result['faulty']} of {result['n']} rollouts not clean ({result['rate']:.1%})")
+    print("first fault, frames from the contact (-4: 4 or more before, 4: 4 or more after):", result["by_offset"])
+    print("kind:", result["by_kind"], " ball:", result["by_ball"])
+    for key in ("by_closing_speed", "by_smaller_radius"):
+        print(key.removeprefix("by_").replace("_", " ") + ": " + ", ".join(
+            f"[{r['range'][0]:g}, {r['range'][1]:g}) {r['faulty']}/{r['n']}" for r in result[key]))
+    return 0
+
+
 def benchmark_command(args) -> int:
     from phydemo.eval.benchmark import render_timing, run_benchmark
 
@@ -297,6 +339,23 @@ def register(sub) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=judge_check_command)
+
+    p = sub.add_parser("phyre-floor", help="the frame autoencoder on PHYRE-like scenes: its reconstructions judged, "
+                       "with PSNR and SSIM")
+    p.add_argument("--autoencoder", default="checkpoints/autoencoder", help="a FrameAutoencoder folder")
+    p.add_argument("--n", type=int, default=100, help="scenes")
+    p.add_argument("--split", default="out_of_template", help="in_template or out_of_template (of the 60-template set)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=phyre_floor_command)
+
+    p = sub.add_parser("contact-faults", help="collision rollouts: where a ball first stops being one clean blob, "
+                       "against the contact, by speed and radius")
+    p.add_argument("--checkpoint", default="collision", help="a folder, or a shipped checkpoint's name")
+    p.add_argument("--n", type=int, default=256, help="in-distribution scenes")
+    p.add_argument("--seed", type=int, default=TUNE_SEED, help="scene seed (default: the tuning scenes)")
+    p.add_argument("--steps", type=int, default=DEFAULT_STEPS, help=steps_help)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=contact_faults_command)
 
     p = sub.add_parser("benchmark", help="sampling speed: ms per rollout and rollouts/s")
     p.add_argument("--checkpoint", default="uniform", help="a folder, or a shipped checkpoint's name")
