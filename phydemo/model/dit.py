@@ -94,10 +94,13 @@ class VideoDiT(ModelMixin, ConfigMixin):
         num_heads: int = 3,
         mlp_ratio: float = 4.0,
         prediction_type: str = "sample",
+        num_cond_frames: int = 3,  # the given frames (the ball scenes' 3; the PHYRE-like scenes give 1)
     ):
         super().__init__()
         if prediction_type not in ("sample", "flow"):
             raise ValueError(f"prediction_type must be 'sample' or 'flow', got {prediction_type!r}")
+        if not isinstance(num_cond_frames, int) or not 1 <= num_cond_frames < num_frames:
+            raise ValueError(f"num_cond_frames must be a whole number in [1, {num_frames - 1}], got {num_cond_frames!r}")
         if sample_size % patch_size or num_frames % patch_size_t or hidden_size % num_heads:
             raise ValueError("sample_size, num_frames and hidden_size must be divisible by their patch / head sizes")
         self.grid = (num_frames // patch_size_t, sample_size // patch_size, sample_size // patch_size)

@@ -14,7 +14,7 @@ from diffusers.utils import BaseOutput
 from phydemo.model.autoencoder import FrameAutoencoder
 from phydemo.model.dit import VideoDiT
 from phydemo.model.upsampler import FrameUpsampler
-from phydemo.protocol import DEFAULT_STEPS, MAX_STEPS, NUM_COND_FRAMES
+from phydemo.protocol import DEFAULT_STEPS, MAX_STEPS
 from phydemo.world.distribution import TrainingDistribution
 
 
@@ -30,7 +30,7 @@ def from_model_space(x) -> np.ndarray:
     return x.permute(0, 2, 3, 4, 1).cpu().numpy()
 
 
-def condition_inputs(given: torch.Tensor, num_frames: int, num_cond: int = NUM_COND_FRAMES):
+def condition_inputs(given: torch.Tensor, num_frames: int, num_cond: int):
     """Zero-pad the given frames (B, C, k, H, W) to the full length and build the binary mask video."""
     b, c, _, h, w = given.shape
     cond = given.new_zeros(b, c, num_frames, h, w)
@@ -67,7 +67,7 @@ def check_latent_shape(transformer: VideoDiT, vae: FrameAutoencoder | None,
 
 
 class PhyDiTPipeline(DiffusionPipeline):
-    """Generate the rest of a video from its first ``NUM_COND_FRAMES`` frames: in pixel space; with a ``vae``, in its
+    """Generate the rest of a video from its first frames (the transformer's ``num_cond_frames``): in pixel space; with a ``vae``, in its
     latent space (the given frames encoded, the generated latents decoded), as diffusers' video pipelines do; or, with
     an ``upsampler``, as a cascade: in pixel space at the upsampler's low resolution (the given frames reduced by
     area), each generated frame then upsampled, conditioned on the last given full-resolution frame."""
@@ -92,6 +92,11 @@ class PhyDiTPipeline(DiffusionPipeline):
         return self.vae.config.sample_size if self.vae is not None else self.transformer.config.sample_size
 
     @property
+    def num_cond_frames(self) -> int:
+        """How many frames the pipeline is given (the transformer's; 3 for checkpoints saved before it was recorded)."""
+        return self.transformer.config.num_cond_frames
+
+    @property
     def training_distribution(self) -> TrainingDistribution:
         if self.config.training_distribution is None:
             raise ValueError("this pipeline was built without a training_distribution")
@@ -102,7 +107,7 @@ class PhyDiTPipeline(DiffusionPipeline):
                  generator: torch.Generator | list[torch.Generator] | None = None, batch_size: int = 16,
                  output_type: str = "np", return_dict: bool = True,
                  callback_on_step_end: Callable[[DiffusionPipeline, int, torch.Tensor, dict], dict] | None = None):
-        """Generate the videos that continue ``cond_frames``, uint8 (B, k >= 3, H, W, 3).
+        """Generate the videos that continue ``cond_frames``, uint8 (B, k >= num_cond_frames, H, W, 3).
 
         ``generator``: one for the whole batch, or a list of one per video, so that a video's noise depends on its own
         generator only (requests batched together get what each would get alone). ``callback_on_step_end(pipe, step,
@@ -111,10 +116,11 @@ class PhyDiTPipeline(DiffusionPipeline):
         ``output_type="pt"``; the conditioning frames are copied through exactly.
         """
         cfg = self.transformer.config
+        k = self.num_cond_frames
         cond_frames = np.asarray(cond_frames)
         expected = (self.frame_size, self.frame_size, 3)
-        if cond_frames.ndim != 5 or cond_frames.shape[1] < NUM_COND_FRAMES or cond_frames.shape[2:] != expected:
-            raise ValueError(f"cond_frames must have shape (B, >= {NUM_COND_FRAMES}, {', '.join(map(str, expected))}), "
+        if cond_frames.ndim != 5 or cond_frames.shape[1] < k or cond_frames.shape[2:] != expected:
+            raise ValueError(f"cond_frames must have shape (B, >= {k}, {', '.join(map(str, expected))}), "
                              f"got {cond_frames.shape}")
         if cond_frames.dtype != np.uint8:
             raise ValueError(f"cond_frames must be uint8, got {cond_frames.dtype}")
@@ -123,7 +129,7 @@ class PhyDiTPipeline(DiffusionPipeline):
         if isinstance(generator, list) and len(generator) != len(cond_frames):
             raise ValueError(f"got {len(generator)} generators for {len(cond_frames)} videos")
         device, dtype = self.transformer.device, self.transformer.dtype
-        given_pixels = to_model_space(cond_frames[:, :NUM_COND_FRAMES]).to(device)
+        given_pixels = to_model_space(cond_frames[:, :k]).to(device)
         given = self._transformer_space(given_pixels).to(dtype)
         n = given.shape[0]
         shape = (cfg.in_channels, cfg.num_frames, cfg.sample_size, cfg.sample_size)
@@ -138,7 +144,7 @@ class PhyDiTPipeline(DiffusionPipeline):
         with self.progress_bar(total=len(starts) * num_inference_steps) as bar:
             for chunk, s in enumerate(starts):
                 x = noise[s:s + batch_size]
-                cond, mask = condition_inputs(given[s:s + batch_size], cfg.num_frames)
+                cond, mask = condition_inputs(given[s:s + batch_size], cfg.num_frames, k)
                 self.scheduler.set_timesteps(num_inference_steps, device=device)
                 for i, t in enumerate(self.scheduler.timesteps):
                     out = self.transformer(x, t.expand(x.shape[0]).to(dtype), cond, mask)
@@ -148,7 +154,7 @@ class PhyDiTPipeline(DiffusionPipeline):
                     if callback_on_step_end is not None:
                         x = callback_on_step_end(self, chunk * num_inference_steps + i, t, {"latents": x}).get("latents", x)
                     bar.update()
-                x[:, :, :NUM_COND_FRAMES] = cond[:, :, :NUM_COND_FRAMES]
+                x[:, :, :k] = cond[:, :, :k]
                 outputs.append(x)
         video = self._pixel_space(torch.cat(outputs), given_pixels, batch_size)
         frames = video if output_type == "pt" else from_model_space(video)
@@ -168,7 +174,7 @@ class PhyDiTPipeline(DiffusionPipeline):
         upsampled (conditioned on the last given frame), in chunks of ``batch_size``; a pixel model's video as it is."""
         if self.vae is None and self.upsampler is None:
             return video
-        rest, chunks = video[:, :, NUM_COND_FRAMES:], range(0, len(video), batch_size)
+        rest, chunks = video[:, :, self.num_cond_frames:], range(0, len(video), batch_size)
         if self.vae is not None:
             rest = rest.to(self.vae.dtype)
             rest = torch.cat([self.vae.decode_video(rest[i:i + batch_size]) for i in chunks])

@@ -33,7 +33,7 @@ from phydemo.model.latents import (
 )
 from phydemo.model.pipeline import PhyDiTPipeline, condition_inputs, to_model_space
 from phydemo.model.train_config import TrainConfig
-from phydemo.protocol import NUM_COND_FRAMES, NUM_FRAMES
+from phydemo.protocol import NUM_FRAMES
 from phydemo.world import dataset as datamod
 from phydemo.world.distribution import TrainingDistribution
 
@@ -98,13 +98,14 @@ def flow_matching_loss(model: VideoDiT, x0: torch.Tensor, generator: torch.Gener
     noise = torch.randn(x0.shape, generator=generator, device="cpu").to(x0.device)
     tt = t.view(b, 1, 1, 1, 1)
     xt = (1 - tt) * x0 + tt * noise
-    cond, mask = condition_inputs(x0[:, :, :NUM_COND_FRAMES], x0.shape[2])
+    k = getattr(model, "module", model).config.num_cond_frames
+    cond, mask = condition_inputs(x0[:, :, :k], x0.shape[2], k)
     pred = model(xt, t * 1000, cond, mask)
     target = x0 if getattr(model, "module", model).config.prediction_type == "sample" else noise - x0
-    err = ((pred.float() - target) ** 2)[:, :, NUM_COND_FRAMES:]
+    err = ((pred.float() - target) ** 2)[:, :, k:]
     if not ball_weight:
         return err.mean()
-    future = x0[:, :, NUM_COND_FRAMES:]
+    future = x0[:, :, k:]
     # pixels: not white; latents (``background`` given): cells that differ from an empty frame's latent
     ball = pixel_ball_mask(future) if background is None else latent_ball_mask(future, background)
     return ball_weighted_error(err, ball, ball_weight, ball_dilate)

@@ -41,6 +41,13 @@ class AutoencoderConfig(FrameTrainingConfig):
     ball_crop_fraction: float = 0.85  # share of crops centred near a ball (the rest anywhere)
     ball_weight: float = 4.0  # pixels within ball_dilate px of a ball count 1 + ball_weight times
     ball_dilate: int = 2
+    # PHYRE-like scenes (phydemo/world/phyre.py) added to the frame set, round-robin over the 60 training templates
+    # (a multiple of 60; the 10 out-of-template ones are never seen); crops centre near one of their drawn pixels
+    phyre_scenes: int = 0
+
+    def __post_init__(self):
+        if not isinstance(self.phyre_scenes, int) or self.phyre_scenes < 0 or self.phyre_scenes % 60:
+            raise ValueError(f"phyre_scenes={self.phyre_scenes!r}: expected a multiple of 60 (the training templates)")
 
 
 def broad_scenes(n: int, seed: int, ood_fraction: float = 0.5, scenarios: tuple[str, ...] = SCENARIOS) -> list:
@@ -76,6 +83,24 @@ def build_frame_set(n_scenes: int, frames_per_scene: int, resolution: int, seed:
         c[:, :pos.shape[1], 1] = (WORLD_SIZE - pos[..., 1]) / WORLD_SIZE * resolution  # row
         centres.append(c)
     return np.concatenate(frames), np.concatenate(centres).astype(np.float32)
+
+
+def build_phyre_frame_set(n_scenes: int, frames_per_scene: int, resolution: int, seed: int):
+    """``build_frame_set`` for PHYRE-like scenes of the 60 training templates: frames, and per frame two drawn
+    (not white) pixels, as (column, row), for the crops to centre on."""
+    from phydemo.world.phyre import NUM_FRAMES as PHYRE_FRAMES
+    from phydemo.world.phyre_sets import render_pairs, split_pairs
+
+    rng = np.random.default_rng([seed, 2])
+    frames, centres = [], []
+    for pair in split_pairs("train", 60, n_scenes):
+        video = render_pairs([pair], resolution)[0]
+        for f in video[np.sort(rng.choice(PHYRE_FRAMES, frames_per_scene, replace=False))]:
+            rows, cols = np.nonzero((f < 250).any(axis=-1))
+            pick = rng.integers(len(rows), size=2) if len(rows) else None
+            frames.append(f)
+            centres.append(np.full((2, 2), np.nan) if pick is None else np.stack([cols[pick], rows[pick]], axis=1))
+    return np.stack(frames), np.stack(centres).astype(np.float32)
 
 
 def sample_crops(frames: np.ndarray, centres: np.ndarray, rng: np.random.Generator, batch: int, crop: int,
@@ -125,6 +150,9 @@ def train_autoencoder(cfg: AutoencoderConfig) -> Path:
             frames, centres = z["frames"], z["centres"]
     else:
         frames, centres = build_frame_set(cfg.scenes, cfg.frames_per_scene, cfg.resolution, cfg.seed, cfg.ood_fraction)
+        if cfg.phyre_scenes:
+            more = build_phyre_frame_set(cfg.phyre_scenes, cfg.frames_per_scene, cfg.resolution, cfg.seed)
+            frames, centres = np.concatenate([frames, more[0]]), np.concatenate([centres, more[1]])
         with atomic_path(data_path, ".npz") as tmp:
             np.savez(tmp, frames=frames, centres=centres)
 

@@ -22,9 +22,10 @@ def test_configs_are_the_shipped_checkpoints_their_bases_the_findings_and_the_au
     names = {p.stem for p in (ROOT / "configs").glob("*.yaml")}
     planned = {c for f in FINDINGS.values() for c in f.checkpoints}
     upsamplers = {yaml.safe_load(p.read_text())["name"] for p in (ROOT / "checkpoints").glob("*/upsampler/train_config.yaml")}
+    autoencoders = {p.parent.name for p in (ROOT / "checkpoints").glob("autoencoder*/train_config.yaml")}
     bases = {Path(TrainConfig.from_yaml(ROOT / f"configs/{n}.yaml").init_from).stem
-             for n in names - {"autoencoder"} - upsamplers} - {""}
-    assert names == set(SHIPPED) | bases | planned | upsamplers | {"autoencoder"}
+             for n in names - autoencoders - upsamplers} - {""}
+    assert names == set(SHIPPED) | bases | planned | upsamplers | autoencoders
 
 
 @pytest.mark.parametrize("name", SHIPPED)
@@ -40,7 +41,7 @@ def test_configs_override_only_what_differs_from_the_defaults(path):
     from phydemo.model.train_upsampler import UpsamplerConfig
 
     raw = yaml.safe_load(path.read_text())
-    kind = AutoencoderConfig if path.stem == "autoencoder" else \
+    kind = AutoencoderConfig if path.stem.startswith("autoencoder") else \
         UpsamplerConfig if path.stem.startswith("upsampler-") else TrainConfig
     defaults = {f.name: getattr(kind(name="x"), f.name) for f in fields(kind)}
     restated = [k for k, v in raw.items() if k != "name" and (resolve_model(v) if k == "model" else v) == defaults[k]]
@@ -48,11 +49,13 @@ def test_configs_override_only_what_differs_from_the_defaults(path):
     assert raw["name"] == path.stem
 
 
-def test_the_autoencoder_config_reproduces_the_shipped_autoencoder():
+@pytest.mark.parametrize("name", sorted(p.parent.name for p in (ROOT / "checkpoints").glob("autoencoder*/train_config.yaml")))
+def test_each_autoencoder_config_reproduces_its_shipped_autoencoder(name):
+    """(Options added since an autoencoder was trained take their defaults, which reproduce it.)"""
     from phydemo.model.train_autoencoder import AutoencoderConfig
 
-    recorded = yaml.safe_load((ROOT / "checkpoints/autoencoder/train_config.yaml").read_text())
-    assert asdict(AutoencoderConfig.from_yaml(ROOT / "configs/autoencoder.yaml")) == recorded
+    recorded = yaml.safe_load((ROOT / "checkpoints" / name / "train_config.yaml").read_text())
+    assert AutoencoderConfig.from_yaml(ROOT / f"configs/{name}.yaml") == AutoencoderConfig(**recorded)
 
 
 @pytest.mark.parametrize("path", sorted((ROOT / "checkpoints").glob("*/upsampler/train_config.yaml")),

@@ -41,6 +41,26 @@ def test_forward_shapes_and_adaln_zero_start():
               torch.zeros(2, 1, 31, 16, 16))
 
 
+def test_a_model_given_one_frame_keeps_it_generates_the_rest_and_remembers_it(tmp_path):
+    """The PHYRE-like scenes give one frame: ``num_cond_frames`` is the transformer's, kept by save_pretrained,
+    and the pipeline conditions on that many frames only (what comes after them cannot change the video)."""
+    torch.manual_seed(0)
+    model = VideoDiT(**TINY, num_cond_frames=1)
+    for p in model.parameters():
+        torch.nn.init.normal_(p, std=0.05)
+    pipe = PhyDiTPipeline(transformer=model.eval(), scheduler=make_scheduler())
+    pipe.set_progress_bar_config(disable=True)
+    cond = cond_frames(2)
+    one = pipe(cond[:, :1], num_inference_steps=2, generator=torch.Generator().manual_seed(1)).frames
+    more = pipe(cond[:, :3], num_inference_steps=2, generator=torch.Generator().manual_seed(1)).frames
+    assert one.shape == (2, 32, 16, 16, 3) and np.array_equal(one[:, 0], cond[:, 0]) and np.array_equal(one, more)
+    pipe.save_pretrained(tmp_path)
+    assert PhyDiTPipeline.from_pretrained(tmp_path).num_cond_frames == 1
+    assert tiny_pipeline().num_cond_frames == 3  # the ball scenes' default, also for checkpoints saved before it
+    with pytest.raises(ValueError, match="num_cond_frames"):
+        VideoDiT(**TINY, num_cond_frames=32)
+
+
 def test_save_load_roundtrip_is_bit_exact(tmp_path):
     pipe = tiny_pipeline()
     pipe.save_pretrained(tmp_path, safe_serialization=True)
@@ -249,10 +269,12 @@ def test_init_from_trains_the_base_run_first_and_starts_from_its_final_weights(t
 def test_every_config_loads_and_names_its_run_after_its_file():
     from pathlib import Path
 
+    from phydemo.model.train_autoencoder import AutoencoderConfig
+
     paths = sorted(Path("configs").glob("*.yaml"))
     assert len(paths) >= 3
     for path in paths:
-        cfg = TrainConfig.from_yaml(path)
+        cfg = (AutoencoderConfig if path.stem.startswith("autoencoder") else TrainConfig).from_yaml(path)
         assert cfg.name == path.stem, path  # runs/<name> and the model card's reproduce command follow the file
 
 
@@ -285,7 +307,7 @@ def test_ball_weighted_loss_counts_ball_pixels_more():
     ball = (x0 < 0.99).any(dim=1, keepdim=True)
 
     class Offset(torch.nn.Module):
-        config = SimpleNamespace(prediction_type="sample")
+        config = SimpleNamespace(prediction_type="sample", num_cond_frames=3)
 
         def __init__(self, where):
             super().__init__()
@@ -310,3 +332,19 @@ def test_ball_weighted_loss_counts_ball_pixels_more():
     assert loss(ball, 9.0, dilate=1) == pytest.approx(0.25 * 40 / (48 + 160))
     with pytest.raises(ValueError, match="ball_loss_dilate"):
         TrainConfig(name="x", ball_loss_dilate=-1)
+
+
+def test_the_default_recipe_and_a_one_frame_model_train(tmp_path):
+    """The defaults (issue 37's recipe: 80% of each batch at t = 1 from step 0) load and train a few steps, here for a
+    model given one frame; its checkpoint records both."""
+    from phydemo.model.train import train
+    from phydemo.model.train_config import TrainConfig as Defaults
+
+    base = Defaults(name="x")
+    assert (base.high_noise_fraction, base.high_noise_from_step, base.eval_steps) == (0.8, 0, 1)
+    cfg = tiny_train_config(tmp_path, max_steps=3, ckpt_every=3,
+                            model={k: v for k, v in TINY.items() if k not in ("num_frames", "sample_size")} | {"num_cond_frames": 1})
+    folder = train(cfg)
+    pipe = PhyDiTPipeline.from_pretrained(folder)
+    assert pipe.num_cond_frames == 1
+    assert pipe.transformer.state_dict()["final_layer.linear.weight"].abs().sum() > 0
