@@ -29,7 +29,7 @@ def _load(checkpoint, quiet: bool):
 def evaluate_command(args) -> int:
     from phydemo.eval.evaluate import evaluate_pipeline
     from phydemo.model.checkpoint import resolve_checkpoint
-    from phydemo.release.ship import checkpoint_label, write_evaluation
+    from phydemo.release.ship import checkpoint_label, trained_data_kwargs, write_evaluation
     from phydemo.report import format_table, write_card
 
     levels = _levels(args.levels)
@@ -50,9 +50,13 @@ def evaluate_command(args) -> int:
                                progress=not args.json)
         write_card(folder)
     else:
+        data_kwargs = trained_data_kwargs(folder)  # ID: what it was trained on, as the card's table
         res = evaluate_pipeline(pipe, pipe.training_distribution.scenario, n=args.n, steps=args.steps, levels=levels,
-                                seed=args.seed, batch_size=args.batch_size, progress=not args.json)
+                                seed=args.seed, batch_size=args.batch_size, progress=not args.json,
+                                data_kwargs=data_kwargs)
         res["checkpoint"] = checkpoint_label(folder)
+        if data_kwargs:
+            res["data_kwargs"] = data_kwargs
     print(json.dumps(res, indent=2) if args.json else format_table(res))
     return 0
 

@@ -1,11 +1,13 @@
 """From a config to a shipped, measured checkpoint: train (or resume) ``configs/<name>.yaml``, export the run to
-``checkpoints/<name>``, write its reported table (``eval.json``; for a lab preset its tally, ``experiment.json``), its
-error map, then its model card. The same steps as the commands in docs/training.md, in one call;
+``checkpoints/<name>``, write its reported table (``eval.json``; for a lab preset also its tally, ``experiment.json``),
+its error map, then its model card. The same steps as the commands in docs/training.md, in one call;
 ``measure`` repeats the measuring part on a shipped folder (after a change of the default sampling steps)."""
 
 from __future__ import annotations
 
 from pathlib import Path
+
+import yaml
 
 from phydemo.atomic import write_json
 from phydemo.eval.error_map import error_map, save_error_map
@@ -30,12 +32,24 @@ def checkpoint_label(folder: Path) -> str:
     return folder.name if folder.name != "checkpoint" else f"{folder.parent.name}/{folder.name}"
 
 
+def trained_data_kwargs(folder: Path) -> dict:
+    """The ``data_kwargs`` a checkpoint was trained with (its own training distribution: a lab preset's combinations,
+    the hole model's speeds), ``{}`` for the scenario's full ID ranges or where no training config is kept."""
+    path = Path(folder) / "train_config.yaml"
+    return dict((yaml.safe_load(path.read_text()) or {}).get("data_kwargs") or {}) if path.is_file() else {}
+
+
 def write_evaluation(folder: Path, pipe, n: int = 256, steps: int = DEFAULT_STEPS, levels: tuple = OOD_LEVELS,
                      batch_size: int = 16, progress: bool = True) -> dict:
-    """``pipe``'s reported table on the fixed evaluation scenes, written to ``folder/eval.json``."""
+    """``pipe``'s reported table on the fixed evaluation scenes, written to ``folder/eval.json``: the ID set drawn
+    from what it was trained on (``trained_data_kwargs``), so that a restricted model first shows it learnt what it
+    was shown; the OOD sets are the scenario's."""
     pipe.set_progress_bar_config(disable=not progress)
+    data_kwargs = trained_data_kwargs(folder)
     res = evaluate_pipeline(pipe, pipe.training_distribution.scenario, n=n, steps=steps, levels=levels,
-                            seed=EVAL_SEED, batch_size=batch_size, progress=progress)
+                            seed=EVAL_SEED, batch_size=batch_size, progress=progress, data_kwargs=data_kwargs)
+    if data_kwargs:
+        res["data_kwargs"] = data_kwargs
     res["checkpoint"] = checkpoint_label(folder)
     write_json(Path(folder) / "eval.json", res)
     return res
@@ -63,16 +77,15 @@ def ship(name: str, root: str | Path = CHECKPOINT_ROOT, configs: str | Path = CO
 
 
 def measure(folder: str | Path, n: int = 256, per_cell: int = 4, lab_n: int = LAB_N) -> Path:
-    """Everything a shipped checkpoint reports, measured at today's ``DEFAULT_STEPS``: its error map, its card, and
-    either its lab tally (a mechanism-lab preset, whose cases are not the scenario's ID set) or its reported table
-    (``eval.json``: every other model, those of a finding included)."""
+    """Everything a shipped checkpoint reports, measured at today's ``DEFAULT_STEPS``: its reported table
+    (``eval.json``, the ID set from its own training distribution), for a mechanism-lab preset also its lab tally
+    (``experiment.json``, on combinations it never saw), its error map and its card."""
     folder = Path(folder)
     pipe = load_pipeline(folder)  # once, for every measurement
     experiment = folder.name.removeprefix("lab-")
+    write_evaluation(folder, pipe, n=n)
     if folder.name.startswith("lab-") and experiment in EXPERIMENTS:
         write_lab_tally(folder, pipe, experiment, n=lab_n)
-    else:
-        write_evaluation(folder, pipe, n=n)
     pipe.set_progress_bar_config(disable=True)
     save_error_map(folder, error_map(pipe, per_cell=per_cell))
     write_card(folder)

@@ -87,6 +87,12 @@ model) against the parser on the full-resolution renders (`phydemo upsampler-flo
 """
 
 
+def own_text(results: dict) -> str:
+    """For a model trained on part of the ID ranges: that its ID row is drawn from what it was trained on."""
+    kw = results.get("data_kwargs")
+    return f"; ID drawn from its own training distribution, {json.dumps(kw)}" if kw else ""
+
+
 def _measured_text(name: str, results: dict) -> str:
     ref = PAPER_REFERENCE[results["scenario"]]
     rows = [f"| {name} | {r['error']:.4f} ± {r.get('error_se', float('nan')):.4f} | {r['error_median']:.4f} | "
@@ -95,7 +101,7 @@ def _measured_text(name: str, results: dict) -> str:
     return f"""## Measured
 
 `phydemo evaluate --checkpoint {name} --n {results['n']} --steps {results['steps']} --card` (the fixed evaluation
-scenes, seed {results.get('seed', EVAL_SEED)}). Velocity error in world units / s, {sampling_steps(results['steps'])}; "clean" is {CLEAN};
+scenes, seed {results.get('seed', EVAL_SEED)}{own_text(results)}). Velocity error in world units / s, {sampling_steps(results['steps'])}; "clean" is {CLEAN};
 "scored" counts the scenes with a scored frame (a collision scene is not scored when no frame after the contact
 shows both balls wholly in view).
 
@@ -203,9 +209,9 @@ of a simulated video and generates the other {NUM_FRAMES - NUM_COND_FRAMES}.
 """
     if results:
         body += _measured_text(name, results)
-    elif summary:
+    if summary:
         body += _experiment_text(name, summary)
-    else:
+    if not results and not summary:
         body += f"Not measured yet: `phydemo evaluate --checkpoint {folder} --card` writes its table.\n"
     card = ModelCard(f"---\n{card_metadata(name, cfg['scenario'], results).to_yaml()}\n---\n\n{body}")
     path = folder / "README.md"

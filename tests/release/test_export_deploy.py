@@ -106,3 +106,35 @@ def test_evaluate_card_writes_the_table_ship_writes_and_a_card_that_reports_it(t
     assert saved == printed and saved["checkpoint"] == "tiny" and saved["n"] == 2 and list(saved["ood"]) == ["v"]
     assert "Not measured yet" not in (dest / "README.md").read_text()
     assert main(["evaluate", "--checkpoint", str(dest), "--n", "2", "--card", "--seed", "1"]) == 2  # not the card's scenes
+
+
+def test_a_model_trained_on_part_of_the_ranges_is_evaluated_on_what_it_saw(tmp_path):
+    """eval.json's ID row of a restricted model (here speeds in [1, 1.5] only) comes from its own training
+    distribution, says so, and the card says so; OOD stays the scenario's."""
+    from phydemo.eval import evaluate as ev
+    from phydemo.release.ship import write_evaluation
+    from phydemo.report import write_card
+
+    kw = {"speed_range": [[1.0, 1.5]]}
+    cfg = TrainConfig(name="tiny-part", train_size=8, resolution=16, autoencoder="", batch_size=4, warmup_steps=1,
+                      max_steps=2, model=TINY, log_every=1, ckpt_every=2, data_kwargs=kw,
+                      output_dir=str(tmp_path / "runs"), data_dir=str(tmp_path / "data"))
+    dest = export_run(train(cfg).parent, tmp_path / "tiny-part")
+    seen = []
+    real = ev.sample_scenes
+
+    def spy(*args, **kwargs):
+        videos, gen = real(*args, **kwargs)
+        seen.append((args[4], [p.speed for p in videos.params]))
+        return videos, gen
+
+    ev.sample_scenes = spy
+    try:
+        saved = write_evaluation(dest, load_pipeline(dest), n=4, levels=("v",), progress=False)
+    finally:
+        ev.sample_scenes = real
+    (_, id_speeds), (level, ood_speeds) = seen
+    assert all(1.0 <= v <= 1.5 for v in id_speeds) and level == "v" and not all(1.0 <= v <= 1.5 for v in ood_speeds)
+    assert saved["data_kwargs"] == kw and json.loads((dest / "eval.json").read_text())["data_kwargs"] == kw
+    write_card(dest)
+    assert "ID drawn from its own training distribution" in (dest / "README.md").read_text()
