@@ -36,7 +36,7 @@ FINDINGS: dict[str, Finding] = {f.name: f for f in [
             "colour > size > velocity > shape: trained on two combinations, a model tested on a swapped one keeps the "
             "attribute higher in this order."),
     Finding("interpolation", "Interpolation inside a hole in the training speeds",
-            ("lab-interpolation", "uniform-3k-v1"),
+            ("lab-interpolation", "uniform-3k"),
             "Holding out speeds in [2, 3] of [1, 4], the model still generates the law inside the hole."),
     Finding("data-scaling", "Data scaling: ID and OOD error against the number of training videos",
             ("uniform-1k", "uniform-3k-v1", "uniform-12k"),

@@ -115,10 +115,11 @@ def test_ship_trains_exports_and_measures_a_lab_checkpoint(tmp_path):
     (configs / "lab-color-velocity.yaml").write_text(yaml.safe_dump(tiny))
     folder = ship("lab-color-velocity", root=tmp_path / "checkpoints", configs=configs, n=4, per_cell=1, lab_n=4)
     assert folder == tmp_path / "checkpoints/lab-color-velocity"
-    for name in ("error_map.json", "experiment.json", "README.md", "training_index.npz"):
+    for name in ("error_map.json", "experiment.json", "eval.json", "README.md", "training_index.npz"):
         assert (folder / name).is_file(), name
-    # a lab preset is measured by its tally: the scenario's ID set holds its held-out combinations, so no eval.json
-    assert not (folder / "eval.json").exists()
+    # a lab preset is measured by its tally and by its error on what it was trained on: its eval.json's ID set is
+    # drawn from its own combinations, never the held-out ones of the scenario's full ID set
+    assert json.loads((folder / "eval.json").read_text())["data_kwargs"] == EXPERIMENTS["color-velocity"].data_kwargs
     assert json.loads((folder / "experiment.json").read_text())["n"] == 4
     assert load_pipeline(folder).training_distribution.train_size == 8
 
