@@ -146,6 +146,12 @@ def card_metadata(name: str, scenario: str, results: dict | None) -> ModelCardDa
                          model_name=f"phydemo-{name}", eval_results=evals or None)
 
 
+def _phyre_data_text(cfg: dict) -> str:
+    n = cfg.get("phyre_scenes", 0)
+    return (f"\n- Also {n:,} PHYRE-like scenes of the 60 training templates ({n // 60} each, {cfg['frames_per_scene']} "
+            "frames of each; the 10 out-of-template ones never seen), crops centred near a drawn pixel.") if n else ""
+
+
 def _autoencoder_card(folder: Path, name: str) -> str:
     """The card of the frozen frame autoencoder: what it is, how it was trained, its measured floor."""
     model = json.loads((folder / "config.json").read_text())
@@ -163,7 +169,7 @@ inputs) are in `config.json` (`latents_mean`, `latents_std`).
 
 - Data: {cfg['scenes']:,} scenes of all three scenarios, every colour and shape, {cfg['ood_fraction']:.0%} of them from the OOD ranges,
   both directions; {cfg['frames_per_scene']} frames of each, rendered at {cfg['resolution']} px; trained on {cfg['crop']} px crops,
-  {cfg['ball_crop_fraction']:.0%} of them centred near a ball.
+  {cfg['ball_crop_fraction']:.0%} of them centred near a ball.{_phyre_data_text(cfg)}
 - Training: {state['step']:,} steps of batch {cfg['batch_size']}, Adam lr {cfg['lr']} with cosine decay, squared error with pixels within
   {cfg['ball_dilate']} px of a ball weighted {1 + cfg['ball_weight']:g}x; {state['elapsed_min']:.0f} minutes on one CPU thread.
 - Reproduce: `phydemo train-autoencoder --config configs/{cfg['name']}.yaml`, then
