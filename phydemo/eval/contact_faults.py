@@ -9,29 +9,16 @@ from collections import Counter
 
 import numpy as np
 
-from phydemo.eval.clean import blob_count
+from phydemo.eval.clean import frame_fault
 from phydemo.eval.metrics import collision_index, color_mask, evaluation_frames, fully_visible
 from phydemo.eval.evaluate import sample_scenes, standard_error
-from phydemo.protocol import DEFAULT_STEPS, TUNE_SEED
+from phydemo.protocol import DEFAULT_STEPS, FRAME_DT, TUNE_SEED
 from phydemo.world.physics import simulate
-
-KINDS = ("vanishes", "splits", "changes size")
-SIZE_TOL = 0.35  # as clean.is_clean
-
-
-def frame_fault(generated: np.ndarray, truth: np.ndarray) -> str | None:
-    """What is wrong with one ball's colour mask in one frame against the true one (None: one blob, right size)."""
-    blobs, area, want = blob_count(generated), int(generated.sum()), int(truth.sum())
-    if blobs == 0:
-        return "vanishes"
-    if blobs > 1:
-        return "splits"
-    return "changes size" if abs(area - want) > SIZE_TOL * max(want, 1) else None
 
 
 def first_faults(generated: np.ndarray, truth: np.ndarray, traj) -> list[dict]:
     """Each ball's first faulty scored frame, its fault, and its offset from the true contact frame."""
-    contact = collision_index(np.diff(traj.positions, axis=0) / 0.1)
+    contact = collision_index(np.diff(traj.positions, axis=0) / FRAME_DT)
     out = []
     for i, ball in enumerate(traj.balls):
         idx = evaluation_frames(fully_visible(traj, i))

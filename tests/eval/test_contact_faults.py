@@ -1,6 +1,7 @@
 import numpy as np
 
-from phydemo.eval.contact_faults import first_faults, frame_fault
+from phydemo.eval.clean import frame_fault
+from phydemo.eval.contact_faults import first_faults
 from phydemo.eval.metrics import collision_index
 from phydemo.world.physics import simulate
 from phydemo.world.render import render
