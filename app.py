@@ -110,6 +110,15 @@ def lab(experiment, n, seed, steps, progress=gr.Progress()):
         raise refused("lab", e) from None
 
 
+@gpu
+def scene(template, seed, steps):
+    try:
+        res = demo_models.scenes.run(template, seed, steps)
+    except InputError as e:
+        raise refused("scene", e) from None
+    return res.video_path, res.strip_path, res.report
+
+
 def show_finding(name):
     try:
         return demo_models.finding(name)
@@ -244,6 +253,27 @@ with gr.Blocks(title="phydemo: has a video model learned physics?", delete_cache
                     s_plot = gr.Plot(label="generated vs true speed", elem_id="sweep-plot")
             s_go.click(sweep, [s_ckpt, s_min, s_max, s_count, s_radius, s_color, s_shape, s_seed, s_steps], s_plot,
                        api_name="sweep", concurrency_id="long", concurrency_limit=1)
+        if demo_models.scenes.names:
+            with gr.Tab("Scenes", id="scenes"):
+                gr.Markdown("**PHYRE-like scenes** (the paper's section 4): a red ball and four kinds of object. Each "
+                            f"model ({', '.join(demo_models.scenes.names)}) was trained on the same number of videos "
+                            "of 6, 30 or 60 templates and is given the first frame; on a template it never saw, does "
+                            "it still keep the objects whole and the ball falling? An automatic judge decides.")
+                with gr.Row():
+                    with gr.Column(scale=1):
+                        sc_template = Dropdown(demo_models.scenes.template_choices(), value=60, label="template",
+                                               info="60-69 are held out of every model's training",
+                                               elem_id="scene-template")
+                        sc_seed = Number(0, precision=0, label="seed (places the objects)", minimum=0)
+                        sc_steps = Slider(1, MAX_STEPS, value=DEFAULT_STEPS, step=1, label="sampling steps")
+                        sc_go = gr.Button("Run", variant="primary", elem_id="scene-button")
+                    with gr.Column(scale=3):
+                        sc_video = gr.Video(label="ground truth and each model", autoplay=True, loop=True,
+                                            elem_id="scene-video")
+                        sc_strip = gr.Image(label="every 4th frame", type="filepath", elem_id="scene-strip")
+                        sc_report = gr.Markdown(elem_id="scene-report")
+                sc_go.click(scene, [sc_template, sc_seed, sc_steps], [sc_video, sc_strip, sc_report], api_name="scene",
+                            concurrency_id="long", concurrency_limit=1)
         if demo_models.lab_experiments:
             with gr.Tab("Lab", id="lab"):
                 if demo_models.findings:

@@ -22,6 +22,7 @@ import plotly.graph_objects as go
 from phydemo.app.batching import LONG, ROLLOUT, SamplingQueue
 from phydemo.app.finding_plots import finding_figure
 from phydemo.app.result_cache import ResultCache
+from phydemo.app.scene_board import SceneBoard
 from phydemo.app.plots import error_map_figure, law_figure, prediction_figure, sweep_figure, velocity_figure
 from phydemo.errors import CheckpointError, InputError, check_choice, check_int, check_number
 from phydemo.eval.error_map import load_error_map
@@ -123,6 +124,8 @@ class Demo:
         self._cleanup = threading.Lock()
         self.queue = SamplingQueue()
         self.results = ResultCache(min(max_results, max_videos // 2), valid=_video_kept)
+        self.scenes = SceneBoard(root, self.device, self.queue, self._save_video, min(max_results, max_videos // 4),
+                                 valid=_video_kept)  # the PHYRE-like models of the Scenes tab
 
     @property
     def names(self) -> list[str]:

@@ -1,5 +1,6 @@
 """Plotly figures of the paper's findings (``phydemo.eval.findings``): the attribute order with confidence intervals,
-interpolation inside a hole against extrapolation, and the data-scaling curve beside the paper's numbers."""
+interpolation inside a hole against extrapolation, the data-scaling curve beside the paper's numbers, and the
+abnormal rate against the training templates."""
 
 from __future__ import annotations
 
@@ -81,8 +82,31 @@ def data_scaling_figure(result: dict) -> go.Figure:
     return fig
 
 
+def combinatorial_figure(result: dict) -> go.Figure:
+    """The abnormal rate in and out of template against the training templates, with standard errors, the paper's
+    out-of-template rates as hollow markers and the judge's rate on the ground truth as a line."""
+    models = sorted(result["models"], key=lambda m: m["templates"])
+    x = [m["templates"] for m in models]
+    fig = go.Figure()
+    for key, name, color in (("in_template", "in template (ours)", "steelblue"),
+                             ("out_of_template", "out of template (ours)", "firebrick")):
+        fig.add_trace(go.Scatter(x=x, y=[m[key]["abnormal"] for m in models], name=name, mode="lines+markers",
+                                 marker=dict(size=9, color=color),
+                                 error_y=dict(type="data", array=[m[key]["abnormal_se"] for m in models])))
+    paper = result["paper"]["out_of_template_abnormal"]
+    fig.add_trace(go.Scatter(x=[int(k) for k in paper], y=list(paper.values()), name="out of template (paper, by eye)",
+                             mode="markers", marker=dict(size=11, color="firebrick", symbol="circle-open")))
+    fig.add_hline(y=result["ground_truth"]["abnormal"], line_dash="dot", line_color="gray",
+                  annotation_text="judge on ground truth")
+    fig.update_layout(xaxis=dict(title="training templates", type="log", tickvals=[6, 30, 60]),
+                      yaxis=dict(title="abnormal rate (automatic judge)", range=[0, 1]),
+                      title=dict(text="Combinatorial generalisation: the same videos and steps, more templates",
+                                 font=dict(size=13)), **LAYOUT)
+    return fig
+
+
 FIGURES = {"attribute-order": attribute_order_figure, "interpolation": interpolation_figure,
-           "data-scaling": data_scaling_figure}
+           "data-scaling": data_scaling_figure, "combinatorial": combinatorial_figure}
 
 
 def finding_figure(result: dict) -> go.Figure:

@@ -39,6 +39,8 @@ def evaluate_command(args) -> int:
                          "(drop --card to measure on other scenes)")
     folder = resolve_checkpoint(args.checkpoint)
     pipe = _load(folder, args.json)
+    if pipe.training_distribution.scenario == "phyre":
+        return _evaluate_phyre(folder, pipe, args)
     if args.error_map:
         from phydemo.eval.error_map import error_map, save_error_map
 
@@ -58,6 +60,25 @@ def evaluate_command(args) -> int:
         if data_kwargs:
             res["data_kwargs"] = data_kwargs
     print(json.dumps(res, indent=2) if args.json else format_table(res))
+    return 0
+
+
+def _evaluate_phyre(folder, pipe, args) -> int:
+    """``evaluate`` for a PHYRE-like model: its judged and scored rollouts in and out of template (the card's table
+    with ``--card``)."""
+    from phydemo.eval.combinatorial import evaluate_phyre, format_phyre_table
+    from phydemo.release.ship import checkpoint_label, write_phyre_evaluation
+    from phydemo.report import write_card
+
+    if args.error_map:
+        raise InputError("--error-map", True, "a ball model (an error map is drawn over ball speeds and sizes)")
+    if args.card:
+        res = write_phyre_evaluation(folder, pipe, n=args.n, steps=args.steps)
+        write_card(folder)
+    else:
+        res = {**evaluate_phyre(pipe, n=args.n, steps=args.steps, seed=args.seed, batch_size=args.batch_size),
+               "seed": args.seed, "checkpoint": checkpoint_label(folder)}
+    print(json.dumps(res, indent=2) if args.json else format_phyre_table(res))
     return 0
 
 

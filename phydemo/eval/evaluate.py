@@ -107,7 +107,12 @@ def sample_scenes(pipe, scenario: str, n: int, steps: int = DEFAULT_STEPS, level
 
 
 def quick_eval(pipe, cfg) -> dict:
-    """What a training run logs: ID and OOD (speed) error and the clean share on ``cfg.eval_n`` fixed scenes."""
+    """What a training run logs: ID and OOD (speed) error and the clean share on ``cfg.eval_n`` fixed scenes (for a
+    PHYRE-like model, ``combinatorial.quick_eval``: its abnormal rate and PSNR)."""
+    if cfg.scenario == "phyre":
+        from phydemo.eval.combinatorial import quick_eval as phyre_quick_eval  # loads the judge only where needed
+
+        return phyre_quick_eval(pipe, cfg)
     pipe.set_progress_bar_config(disable=True)
     res = evaluate_pipeline(pipe, cfg.scenario, n=cfg.eval_n, steps=cfg.eval_steps, levels=("v",), progress=False,
                             data_kwargs=cfg.data_kwargs)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from phydemo.atomic import write_json
-from phydemo.eval import attribute_order, data_scaling, interpolation
+from phydemo.eval import attribute_order, combinatorial, data_scaling, interpolation
 from phydemo.model.checkpoint import CHECKPOINT_ROOT, read_training_distribution
 from phydemo.protocol import DEFAULT_STEPS, EVAL_SEED
 
@@ -42,6 +42,10 @@ FINDINGS: dict[str, Finding] = {f.name: f for f in [
             ("uniform-1k", "uniform-3k-v1", "uniform-12k"),
             "More data drives the ID error toward the parse floor; the OOD error stays about 30x higher and does not "
             "improve."),
+    Finding("combinatorial", "Combinatorial generalisation: PHYRE-like scenes on 6, 30 and 60 templates",
+            combinatorial.MODELS,
+            "With every object familiar but the combination new, more templates in training help: the abnormal rate "
+            "out of template falls from 67% with 6 templates to 10% with 60."),
 ]}
 
 
@@ -52,7 +56,7 @@ def compute(name: str, n: int = 128, seed: int = EVAL_SEED, steps: int = DEFAULT
     finding = FINDINGS[name]
     missing = finding.missing()
     shipped = [c for c in finding.checkpoints if c not in missing]
-    need = {"attribute-order": 1, "interpolation": 2, "data-scaling": 2}[name]
+    need = {"attribute-order": 1, "interpolation": 2, "data-scaling": 2, "combinatorial": 2}[name]
     if len(shipped) < need:
         raise FileNotFoundError(f"{name}: needs {need} of {', '.join(finding.checkpoints)} under {CHECKPOINT_ROOT}; "
                                 f"missing {', '.join(missing)} (`phydemo experiment {name}` trains them)")
@@ -61,6 +65,9 @@ def compute(name: str, n: int = 128, seed: int = EVAL_SEED, steps: int = DEFAULT
         result = attribute_order.attribute_order(summaries)
     elif name == "interpolation":
         result = interpolation.run_interpolation(*finding.checkpoints, n=n, seed=seed, steps=steps)
+    elif name == "combinatorial":
+        result = combinatorial.run_combinatorial(tuple(shipped), n=n, steps=steps, seed=seed, path=None)
+        result["not_trained"] = missing
     else:
         result = data_scaling.data_scaling(shipped)
     result["resolution"] = {c: _resolution(c) for c in shipped}
@@ -78,6 +85,8 @@ def reading(result: dict) -> str:
         return attribute_order.reading(result)
     if name == "interpolation":
         return interpolation.reading(result)
+    if name == "combinatorial":
+        return combinatorial.reading(result)
     return data_scaling.reading(result)
 
 

@@ -21,7 +21,7 @@ from phydemo.model.autoencoder import FrameAutoencoder
 from phydemo.model.dit import VideoDiT
 from phydemo.model.pipeline import PhyDiTPipeline
 from phydemo.model.upsampler import FrameUpsampler
-from phydemo.world.distribution import TrainingDistribution
+from phydemo.world.distribution import PhyreDistribution, TrainingDistribution, distribution_from_dict
 
 # the shipped checkpoints: $PHYDEMO_CHECKPOINTS, else checkpoints/ beside the package (a clone, or pip install -e)
 CHECKPOINT_ROOT = Path(os.environ.get("PHYDEMO_CHECKPOINTS", Path(__file__).resolve().parents[2] / "checkpoints"))
@@ -46,10 +46,23 @@ def resolve_checkpoint(name_or_path: str | Path) -> Path:
     return shipped if shipped.is_dir() else path
 
 
-def shipped_checkpoints(root: str | Path = CHECKPOINT_ROOT) -> list[Path]:
-    """The checkpoint folders under ``root`` (those holding a model_index.json), by name."""
+WORLDS = ("balls", "phyre")
+
+
+def checkpoint_world(folder: str | Path) -> str:
+    """``phyre`` for a model of PHYRE-like scenes, ``balls`` for every other (read from its model_index.json)."""
+    stored = _read_json(Path(folder) / INDEX_FILE).get("training_distribution") or {}
+    return "phyre" if stored.get("scenario") == "phyre" else "balls"
+
+
+def shipped_checkpoints(root: str | Path = CHECKPOINT_ROOT, world: str | None = "balls") -> list[Path]:
+    """The checkpoint folders under ``root`` (those holding a model_index.json), by name: of one ``world``
+    (``balls``, the Rollout, Sweep and Lab models; ``phyre``, the Scenes models) or, with None, all."""
+    if world is not None and world not in WORLDS:
+        raise ValueError(f"world={world!r}: allowed {', '.join(WORLDS)} or None")
     root = Path(root)
-    return sorted(p for p in root.iterdir() if (p / INDEX_FILE).is_file()) if root.is_dir() else []
+    found = sorted(p for p in root.iterdir() if (p / INDEX_FILE).is_file()) if root.is_dir() else []
+    return [p for p in found if world is None or checkpoint_world(p) == world]
 
 
 def _read_json(path: Path) -> dict:
@@ -64,14 +77,14 @@ def _read_json(path: Path) -> dict:
     return data
 
 
-def read_training_distribution(folder: str | Path) -> TrainingDistribution:
+def read_training_distribution(folder: str | Path) -> TrainingDistribution | PhyreDistribution:
     """The distribution stored in a folder's model_index.json (CheckpointError names the file and the key)."""
     path = Path(folder) / INDEX_FILE
     stored = _read_json(path).get("training_distribution")
     if stored is None:
         raise CheckpointError(f"{path}: no training_distribution (every checkpoint carries what it was trained on)")
     try:
-        return TrainingDistribution.from_dict(stored)
+        return distribution_from_dict(stored)
     except ValueError as e:
         raise CheckpointError(f"{path}: training_distribution: {e}") from None
 

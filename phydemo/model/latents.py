@@ -23,7 +23,9 @@ from tqdm.auto import tqdm
 from phydemo.atomic import write_json
 from phydemo.model.autoencoder import FrameAutoencoder
 from phydemo.model.pipeline import to_model_space
+from phydemo.protocol import NUM_FRAMES
 from phydemo.world.dataset import CHUNK, generate_chunks
+from phydemo.world.phyre_sets import train_chunks
 
 # A latent cell is "near a ball" where a channel differs from an empty frame's latent by more than this. The encoder's
 # receptive field spreads a ball over its neighbours: at 0.3, 38 of 256 cells a frame for balls of r 0.7-1.24 (at 0.1,
@@ -71,26 +73,35 @@ def load_or_build_latents(path: Path, vae: FrameAutoencoder, scenario: str, n: i
         return np.load(path, mmap_mode="r")
     partial, progress = path.with_suffix(".partial.npy"), path.with_suffix(".partial.json")
     path.parent.mkdir(parents=True, exist_ok=True)
-    shape = (n, vae.config.latent_channels, 32, vae.latent_size, vae.latent_size)
+    shape = (n, vae.config.latent_channels, NUM_FRAMES, vae.latent_size, vae.latent_size)
     done = json.loads(progress.read_text())["chunks"] if progress.is_file() and partial.is_file() else 0
     out = np.lib.format.open_memmap(partial, mode="r+" if done else "w+", dtype=np.float16, shape=shape)
     if out.shape != shape:
         raise ValueError(f"{partial}: shape {out.shape}, expected {shape}; delete it to rebuild")
-    if not done:
+    if not done and scenario != "phyre":  # a PHYRE-like set of another size is not a prefix of this one
         done = _start_from_other_size(path, n, chunk, out)
         _write_progress(progress, done)
     bar = tqdm(total=n, initial=min(done * chunk, n), desc=f"{scenario}/train latents", unit="video")
-    for i, videos in enumerate(generate_chunks(scenario, "train", n, seed, vae.config.sample_size, chunk=chunk,
-                                               first_chunk=done, **kwargs), start=done):
-        out[i * chunk:i * chunk + len(videos)] = encode_videos(vae, videos.frames)
+    for i, frames in enumerate(_frame_chunks(scenario, n, seed, vae.config.sample_size, chunk, done, kwargs), start=done):
+        out[i * chunk:i * chunk + len(frames)] = encode_videos(vae, frames)
         out.flush()
         _write_progress(progress, i + 1)
-        bar.update(len(videos))
+        bar.update(len(frames))
     bar.close()
     del out
     partial.replace(path)
     progress.unlink()
     return np.load(path, mmap_mode="r")
+
+
+def _frame_chunks(scenario: str, n: int, seed: int, resolution: int, chunk: int, first_chunk: int, kwargs: dict):
+    """The uint8 videos of the training set chunk by chunk from ``first_chunk`` on: the balls of ``generate_chunks``,
+    or the PHYRE-like scenes of ``phyre_sets.train_chunks`` (``kwargs``: ``templates``; their seeds are fixed)."""
+    if scenario == "phyre":
+        yield from train_chunks(kwargs.get("templates", 60), n, resolution, chunk, first_chunk)
+        return
+    for videos in generate_chunks(scenario, "train", n, seed, resolution, chunk=chunk, first_chunk=first_chunk, **kwargs):
+        yield videos.frames
 
 
 def _write_progress(progress: Path, chunks: int) -> None:

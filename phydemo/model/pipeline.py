@@ -15,7 +15,7 @@ from phydemo.model.autoencoder import FrameAutoencoder
 from phydemo.model.dit import VideoDiT
 from phydemo.model.upsampler import FrameUpsampler
 from phydemo.protocol import DEFAULT_STEPS, MAX_STEPS
-from phydemo.world.distribution import TrainingDistribution
+from phydemo.world.distribution import PhyreDistribution, TrainingDistribution, distribution_from_dict
 
 
 def to_model_space(frames: np.ndarray):
@@ -97,10 +97,10 @@ class PhyDiTPipeline(DiffusionPipeline):
         return self.transformer.config.num_cond_frames
 
     @property
-    def training_distribution(self) -> TrainingDistribution:
+    def training_distribution(self) -> TrainingDistribution | PhyreDistribution:
         if self.config.training_distribution is None:
             raise ValueError("this pipeline was built without a training_distribution")
-        return TrainingDistribution.from_dict(self.config.training_distribution)
+        return distribution_from_dict(self.config.training_distribution)
 
     @torch.no_grad()
     def __call__(self, cond_frames: np.ndarray, num_inference_steps: int = DEFAULT_STEPS,

@@ -35,10 +35,12 @@ from phydemo.model.pipeline import PhyDiTPipeline, condition_inputs, to_model_sp
 from phydemo.model.train_config import TrainConfig
 from phydemo.protocol import NUM_FRAMES
 from phydemo.world import dataset as datamod
-from phydemo.world.distribution import TrainingDistribution
+from phydemo.world.distribution import distribution_from_data
 
 
 def dataset_path(cfg: TrainConfig) -> Path:
+    if cfg.scenario == "phyre":  # the set is fixed by its templates and size (phyre_sets.split_pairs)
+        return Path(cfg.data_dir) / f"phyre-train-t{cfg.data_kwargs.get('templates', 60)}-n{cfg.train_size}-r{cfg.resolution}.npz"
     tag = "" if not cfg.data_kwargs else "-" + cfg.name
     return Path(cfg.data_dir) / f"{cfg.scenario}-train-n{cfg.train_size}-r{cfg.resolution}-s{cfg.data_seed}{tag}.npz"
 
@@ -47,6 +49,8 @@ def training_inputs(cfg: TrainConfig) -> tuple[np.ndarray, Callable[[np.ndarray]
     """The training set as the model sees it, and how a batch of it becomes a tensor: uint8 frames (N, T, H, W, 3)
     converted on the fly, or, for a latent model, the cached fp16 latents (N, C, T, h, w)."""
     if not cfg.autoencoder:
+        if cfg.scenario == "phyre":
+            raise ValueError("scenario=phyre: trains in an autoencoder's latent space (set autoencoder)")
         return load_or_build_training_set(cfg).frames, to_model_space
     vae = load_autoencoder(cfg.autoencoder)
     path = dataset_path(cfg).with_suffix("").with_name(
@@ -157,7 +161,7 @@ def run_state(cfg: TrainConfig, step: int, elapsed_min: float) -> dict:
 
 def pipeline_for(model: VideoDiT, cfg: TrainConfig) -> PhyDiTPipeline:
     """The sampling pipeline of a model trained with ``cfg`` (its scheduler and training distribution)."""
-    dist = TrainingDistribution.from_data(cfg.scenario, cfg.data_kwargs, cfg.train_size, cfg.resolution)
+    dist = distribution_from_data(cfg.scenario, cfg.data_kwargs, cfg.train_size, cfg.resolution)
     vae = load_autoencoder(cfg.autoencoder) if cfg.autoencoder else None
     return PhyDiTPipeline(transformer=model, scheduler=make_scheduler(), vae=vae, training_distribution=dist.to_dict())
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import yaml
 
 from phydemo.model.dit import MODEL_PRESETS
+from phydemo.world.phyre import TEMPLATE_SETS
 
 
 @dataclass
@@ -75,6 +76,8 @@ class TrainConfig:
             raise ValueError(f"anneal_at={self.anneal_at!r}: expected increasing steps below max_steps")
         if not isinstance(self.ball_loss_dilate, int) or self.ball_loss_dilate < 0:
             raise ValueError(f"ball_loss_dilate={self.ball_loss_dilate!r}: expected a whole number of pixels >= 0")
+        if self.scenario == "phyre":
+            check_phyre_data(self.data_kwargs, self.train_size)
         if self.final_weights == "raw" and not self.decay_steps:
             raise ValueError("final_weights=raw needs decay_steps (raw weights are only annealed at lr 0)")
 
@@ -97,6 +100,18 @@ def config_from_yaml(cls, path: str | Path):
         return cls(**raw)
     except ValueError as e:
         raise ValueError(f"{path}: {e}") from None
+
+
+def check_phyre_data(data_kwargs: dict, train_size: int) -> None:
+    """A PHYRE-like run's data: ``data_kwargs`` is ``{templates: 6 | 30 | 60}``; ``train_size`` a multiple of it."""
+    unknown = sorted(set(data_kwargs) - {"templates"})
+    if unknown:
+        raise ValueError(f"data_kwargs: unknown option(s) {', '.join(unknown)} for scenario=phyre; known: templates")
+    templates = data_kwargs.get("templates", 60)
+    if templates not in TEMPLATE_SETS:
+        raise ValueError(f"data_kwargs.templates={templates!r}: allowed {', '.join(map(str, TEMPLATE_SETS))}")
+    if train_size % templates:
+        raise ValueError(f"train_size={train_size}: expected a multiple of data_kwargs.templates={templates}")
 
 
 def resolve_model(model: dict | str) -> dict:

@@ -17,7 +17,7 @@ import yaml
 
 from phydemo.errors import CheckpointError
 from phydemo.model.autoencoder import FrameAutoencoder
-from phydemo.model.checkpoint import load_pipeline, resolve_checkpoint
+from phydemo.model.checkpoint import checkpoint_world, load_pipeline, resolve_checkpoint
 from phydemo.model.pipeline import check_latent_shape
 from phydemo.model.train_config import TrainConfig
 from phydemo.model.upsampler import FrameUpsampler
@@ -66,7 +66,7 @@ def export_run(run_dir: str | Path, dest: str | Path) -> Path:
         base_log = _base_run_log(staging)
         if base_log is not None:
             shutil.copy2(base_log, staging / "base_train_log.jsonl")
-        if "model_index.json" in names:
+        if "model_index.json" in names and checkpoint_world(staging) == "balls":  # nearest training balls
             write_training_index(staging)
         _publish(staging, dest)
     finally:

@@ -10,6 +10,7 @@ from pathlib import Path
 import yaml
 
 from phydemo.atomic import write_json
+from phydemo.eval.combinatorial import evaluate_phyre
 from phydemo.eval.error_map import error_map, save_error_map
 from phydemo.eval.evaluate import evaluate_pipeline, quick_eval
 from phydemo.eval.lab import EXPERIMENTS, run_experiment
@@ -23,6 +24,7 @@ from phydemo.world.sampling import OOD_LEVELS
 
 CONFIG_DIR = Path("configs")
 LAB_N = 128  # test rollouts a shipped lab checkpoint's tally counts
+PHYRE_N = 100  # scenes of each split a shipped PHYRE-like checkpoint's table counts
 
 
 def checkpoint_label(folder: Path) -> str:
@@ -55,6 +57,14 @@ def write_evaluation(folder: Path, pipe, n: int = 256, steps: int = DEFAULT_STEP
     return res
 
 
+def write_phyre_evaluation(folder: Path, pipe, n: int = 100, steps: int = DEFAULT_STEPS) -> dict:
+    """A PHYRE-like model's table (``combinatorial.evaluate_phyre``: ``n`` scenes in and out of template, judged and
+    scored, beside the baseline), written to ``folder/eval.json``."""
+    res = {**evaluate_phyre(pipe, n=n, steps=steps), "seed": EVAL_SEED, "checkpoint": checkpoint_label(folder)}
+    write_json(Path(folder) / "eval.json", res)
+    return res
+
+
 def write_lab_tally(folder: Path, pipe, experiment: str, n: int = LAB_N, seed: int = 0,
                     steps: int = DEFAULT_STEPS) -> dict:
     """``pipe``'s lab tally on ``n`` test rollouts, written to ``folder/experiment.json``."""
@@ -82,6 +92,10 @@ def measure(folder: str | Path, n: int = 256, per_cell: int = 4, lab_n: int = LA
     (``experiment.json``, on combinations it never saw), its error map and its card."""
     folder = Path(folder)
     pipe = load_pipeline(folder)  # once, for every measurement
+    if pipe.training_distribution.scenario == "phyre":  # a Scenes model: its judged table, no ball error map
+        write_phyre_evaluation(folder, pipe, n=min(n, PHYRE_N))
+        write_card(folder)
+        return folder
     experiment = folder.name.removeprefix("lab-")
     write_evaluation(folder, pipe, n=n)
     if folder.name.startswith("lab-") and experiment in EXPERIMENTS:

@@ -14,7 +14,8 @@ from phydemo.protocol import EVAL_SEED, NUM_COND_FRAMES, NUM_FRAMES, PAPER_REFER
 from phydemo.report.messages import PAPER
 from phydemo.report.tables import breakdowns, format_autoencoder_floor, pair_order, result_sets, summary_lines
 
-SCENARIO_TITLES = {"uniform": "uniform motion", "collision": "elastic collision", "parabola": "parabolic motion"}
+SCENARIO_TITLES = {"uniform": "uniform motion", "collision": "elastic collision", "parabola": "parabolic motion",
+                   "phyre": "PHYRE-like scenes"}
 LICENSE = "apache-2.0"
 CLEAN = ("the share of rollouts showing one clean object per ball (a single blob within 35% of the true area) in every "
          "scored frame")
@@ -28,7 +29,7 @@ def _training_text(folder: Path, name: str, cfg: dict, state: dict) -> str:
     ends = cfg.get("anneal_at") or []
     cycles = (f"; the lr also decayed to 0 at step {', '.join(f'{e:,}' for e in ends)} and warmed up again" if ends else "")
     latent = bool(cfg.get("autoencoder"))
-    unit, where = ("cells", "latent cells of a ball (unlike an empty frame's)") if latent else ("px", "ball pixels")
+    unit, where = ("cells", "latent cells of an object (unlike an empty frame's)") if latent else ("px", "ball pixels")
     near = (f" and within {cfg['ball_loss_dilate']} {unit if cfg['ball_loss_dilate'] > 1 or not latent else 'cell'} of them"
             if cfg.get("ball_loss_dilate") else "")
     ball = f", squared error on {where}{near} weighted {1 + cfg['ball_loss_weight']:g}x" if cfg.get("ball_loss_weight") else ""
@@ -115,6 +116,32 @@ Paper ({results['scenario']}): {', '.join(f'{k} {v}' for k, v in ref.items())}.
                 for title, lines in breakdowns(results))
 
 
+def _phyre_measured_text(name: str, results: dict) -> str:
+    """A PHYRE-like model's table: abnormal rate, PSNR and SSIM in and out of template, beside the baseline."""
+    rows = []
+    for split in ("in_template", "out_of_template"):
+        r, b = results[split], results[split]["baseline"]
+        rows.append(f"| {split.replace('_', '-')} | {r['abnormal']:.0%} ± {r['abnormal_se']:.0%} | {r['psnr']:.1f} dB | "
+                    f"{r['ssim']:.3f} | {b['psnr']:.1f} dB | {b['ssim']:.3f} | {r['n']} |")
+    gt = results["ground_truth"]
+    return f"""## Measured
+
+`phydemo evaluate --checkpoint {name} --n {results['in_template']['n']} --card` ({sampling_steps(results['steps'])}, seed
+{results.get('seed', EVAL_SEED)}): the first frame of held-out seeds of its own templates (in-template) and of the 10
+templates no model saw (out-of-template). "Abnormal" is the share of generated videos the automatic judge flags
+(`phydemo/eval/phyre_judge.py`: an object vanishes, appears, splits, changes size or colour, a static object moves,
+the red ball leaves free fall); it flags {gt['abnormal']:.0%} of the {gt['n']} ground-truth videos of the same scenes.
+PSNR and SSIM over the generated frames; the baseline repeats the given frame.
+
+| set | abnormal | PSNR | SSIM | baseline PSNR | baseline SSIM | scenes |
+|---|---|---|---|---|---|---|
+{chr(10).join(rows)}
+
+Paper (people judging, out-of-template): 67% abnormal with 6 templates, 10% with 60.
+
+"""
+
+
 def _experiment_text(name: str, summary: dict) -> str:
     rows = [f"| {o} | {summary['counts'][o]} | {summary['percent'][o]:.1f}% |" for o in summary["counts"]]
     order = pair_order(summary)
@@ -136,7 +163,13 @@ Paper: {summary['paper']}{order}
 def card_metadata(name: str, scenario: str, results: dict | None) -> ModelCardData:
     """The card's YAML: library, license, tags and, where measured, the ID and OOD errors as model-index results."""
     evals = []
-    for split, r in result_sets(results) if results else []:
+    if results and scenario == "phyre":
+        evals = [EvalResult(task_type="image-to-video", dataset_type="phydemo/phyre",
+                            dataset_name=f"PHYRE-like scenes, simulated ({results[s]['n']} scenes)", dataset_split=s,
+                            metric_type="abnormal_rate", metric_value=round(results[s]["abnormal"], 4),
+                            metric_name=f"{s} abnormal rate (automatic judge)")
+                 for s in ("in_template", "out_of_template")]
+    for split, r in result_sets(results) if results and scenario != "phyre" else []:
         evals.append(EvalResult(task_type="image-to-video", dataset_type=f"phydemo/{scenario}",
                                 dataset_name=f"PhyWorld {scenario}, simulated (seed {results.get('seed', EVAL_SEED)})",
                                 dataset_split=split, metric_type="velocity_error", metric_value=round(r["error"], 5),
@@ -205,16 +238,17 @@ def write_card(folder: str | Path, name: str | None = None) -> Path:
     results = json.loads((folder / "eval.json").read_text()) if (folder / "eval.json").is_file() else None
     summary = json.loads((folder / "experiment.json").read_text()) if (folder / "experiment.json").is_file() else None
     what = f"mechanism lab ({summary['experiment']})" if summary else SCENARIO_TITLES[cfg["scenario"]]
+    given = cfg["model"].get("num_cond_frames", NUM_COND_FRAMES)
     body = f"""# {name}: a frame-conditioned video DiT, {what}
 
 Trained by phydemo, which re-creates *How Far is Video Generation from World Model: A Physical Law
-Perspective* ([Kang et al., 2024]({PAPER})); the paper released no weights. It sees the first {NUM_COND_FRAMES} frames
-of a simulated video and generates the other {NUM_FRAMES - NUM_COND_FRAMES}.
+Perspective* ([Kang et al., 2024]({PAPER})); the paper released no weights. It sees the {'first frame' if given == 1 else f'first {given} frames'}
+of a simulated video and generates the other {NUM_FRAMES - given}.
 
 {_training_text(folder, name, cfg, state)}
 """
     if results:
-        body += _measured_text(name, results)
+        body += _phyre_measured_text(name, results) if cfg["scenario"] == "phyre" else _measured_text(name, results)
     if summary:
         body += _experiment_text(name, summary)
     if not results and not summary:

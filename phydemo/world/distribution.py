@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from phydemo.world.phyre import NUM_TEMPLATES, out_of_template, training_templates
 from phydemo.world.sampling import RANGES, describe_combination, in_ranges
 from phydemo.world.scenes import COLORS, SHAPES, BallInit, Interval, SceneParams
 
@@ -174,3 +175,66 @@ def _in_combo(combo: dict, ball: BallInit) -> bool:
 
 def _describe_ball(ball: BallInit) -> str:
     return f"{ball.color} {ball.shape}, r={ball.radius:g}, v={abs(ball.vx):g}"
+
+
+@dataclass(frozen=True)
+class PhyreDistribution:
+    """What a PHYRE-like model saw: the training templates (``phydemo.world.phyre_sets``), how many videos in all and
+    at what resolution. A template outside ``templates`` is out of template; the seeds of the test splits are never
+    trained on whatever the template."""
+
+    templates: tuple[int, ...]
+    train_size: int = 0
+    resolution: int = 128
+    scenario: str = "phyre"
+
+    @classmethod
+    def from_data(cls, data_kwargs: dict, train_size: int, resolution: int) -> "PhyreDistribution":
+        return cls(tuple(training_templates(data_kwargs.get("templates", 60))), int(train_size), int(resolution))
+
+    def to_dict(self) -> dict:
+        return {"scenario": self.scenario, "templates": list(self.templates), "train_size": self.train_size,
+                "resolution": self.resolution}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "PhyreDistribution":
+        if not isinstance(d, dict) or d.get("scenario") != "phyre":
+            raise ValueError("expected a mapping with scenario 'phyre'")
+        tpl = d.get("templates")
+        if (not isinstance(tpl, list) or not tpl or not all(isinstance(t, int) and 0 <= t < NUM_TEMPLATES for t in tpl)
+                or set(tpl) & set(out_of_template())):
+            raise ValueError(f"templates={tpl!r}: expected a list of training templates in 0-{NUM_TEMPLATES - 1}, "
+                             f"none of the held-out {out_of_template()[0]}-{out_of_template()[-1]}")
+        try:
+            return cls(tuple(tpl), int(d.get("train_size", 0)), int(d.get("resolution", 128)))
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"malformed counts ({e})") from None
+
+    def in_template(self, template: int) -> bool:
+        return template in self.templates
+
+    def labels(self, template: int) -> dict[str, str]:
+        """Empty where ``template`` was trained on, else one sentence keyed ``template``."""
+        if self.in_template(template):
+            return {}
+        return {"template": f"template {template} was never trained on (trained on {len(self.templates)} templates: "
+                            f"{self.templates[0]}-{self.templates[-1]})"}
+
+    def summary(self) -> str:
+        return (f"PHYRE-like scenes of {len(self.templates)} templates ({self.templates[0]}-{self.templates[-1]}), "
+                f"{self.train_size} videos, first frame given")
+
+
+def distribution_from_dict(d: dict) -> TrainingDistribution | PhyreDistribution:
+    """A stored distribution of either world: PHYRE-like scenes or balls (ValueError names what is wrong)."""
+    if isinstance(d, dict) and d.get("scenario") == "phyre":
+        return PhyreDistribution.from_dict(d)
+    return TrainingDistribution.from_dict(d)
+
+
+def distribution_from_data(scenario: str, data_kwargs: dict, train_size: int,
+                           resolution: int) -> TrainingDistribution | PhyreDistribution:
+    """What ``sample_params`` (balls) or ``phyre_sets.split_pairs`` (PHYRE-like scenes) trains on with these options."""
+    if scenario == "phyre":
+        return PhyreDistribution.from_data(data_kwargs, train_size, resolution)
+    return TrainingDistribution.from_data(scenario, data_kwargs, train_size, resolution)

@@ -52,3 +52,11 @@ def render_pairs(pairs: list[tuple[int, int]], resolution: int = RESOLUTION,
                  num_frames: int = NUM_FRAMES) -> np.ndarray:
     """uint8 videos (N, T, H, W, 3) of the scenes ``pairs``."""
     return np.stack([render_scene(simulate_scene(make_scene(t, s), num_frames), resolution) for t, s in pairs])
+
+
+def train_chunks(templates: int, size: int, resolution: int = RESOLUTION, chunk: int = 256, first_chunk: int = 0):
+    """The training videos of a model on ``templates`` templates, ``chunk`` at a time from chunk ``first_chunk`` on
+    (uint8 (n, T, H, W, 3) each; a scene is fixed by its template and seed, so any chunk can be rebuilt alone)."""
+    pairs = split_pairs("train", templates, size)
+    for lo in range(first_chunk * chunk, len(pairs), chunk):
+        yield render_pairs(pairs[lo:lo + chunk], resolution)
