@@ -105,8 +105,25 @@ def combinatorial_figure(result: dict) -> go.Figure:
     return fig
 
 
+def visual_ambiguity_figure(result: dict) -> go.Figure:
+    """The truth's outcome (passed = 1) and the model's pass rate against the red ball's radius in pixels."""
+    rows = result["rows"]
+    x = [r["radius_px"] for r in rows]
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=x, y=[float(r["truth"] == "passed") for r in rows], name="truth (pymunk)",
+                             mode="lines", line=dict(shape="hv", color="gray", dash="dash")))
+    fig.add_trace(go.Scatter(x=x, y=[r["model_pass_rate"] for r in rows], name=f"{result['checkpoint']}: share passed",
+                             mode="lines+markers", marker=dict(size=7, color="firebrick")))
+    fig.update_layout(xaxis=dict(title=f"red ball radius (px at {result['resolution']} px)"),
+                      yaxis=dict(title="passed through the gap", range=[-0.05, 1.05]),
+                      title=dict(text="Visual ambiguity: the radius swept in sub-pixel steps", font=dict(size=13)),
+                      **LAYOUT)
+    return fig
+
+
 FIGURES = {"attribute-order": attribute_order_figure, "interpolation": interpolation_figure,
-           "data-scaling": data_scaling_figure, "combinatorial": combinatorial_figure}
+           "data-scaling": data_scaling_figure, "combinatorial": combinatorial_figure,
+           "visual-ambiguity": visual_ambiguity_figure}
 
 
 def finding_figure(result: dict) -> go.Figure:

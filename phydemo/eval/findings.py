@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from phydemo.atomic import write_json
-from phydemo.eval import attribute_order, combinatorial, data_scaling, interpolation
+from phydemo.eval import attribute_order, combinatorial, data_scaling, interpolation, visual_ambiguity
 from phydemo.model.checkpoint import CHECKPOINT_ROOT, read_training_distribution
 from phydemo.protocol import DEFAULT_STEPS, EVAL_SEED
 
@@ -46,6 +46,10 @@ FINDINGS: dict[str, Finding] = {f.name: f for f in [
             combinatorial.MODELS,
             "With every object familiar but the combination new, more templates in training help: the abnormal rate "
             "out of template falls from 67% with 6 templates to 10% with 60."),
+    Finding("visual-ambiguity", "Visual ambiguity: a ball through a gap, its radius swept below a pixel",
+            ("phyre-60",),
+            "Whether a red ball passes between two static balls turns on sub-pixel differences in its radius, which "
+            "the model cannot see in the frame it is given."),
 ]}
 
 
@@ -56,7 +60,8 @@ def compute(name: str, n: int = 128, seed: int = EVAL_SEED, steps: int = DEFAULT
     finding = FINDINGS[name]
     missing = finding.missing()
     shipped = [c for c in finding.checkpoints if c not in missing]
-    need = {"attribute-order": 1, "interpolation": 2, "data-scaling": 2, "combinatorial": 2}[name]
+    need = {"attribute-order": 1, "interpolation": 2, "data-scaling": 2, "combinatorial": 2,
+            "visual-ambiguity": 1}[name]
     if len(shipped) < need:
         raise FileNotFoundError(f"{name}: needs {need} of {', '.join(finding.checkpoints)} under {CHECKPOINT_ROOT}; "
                                 f"missing {', '.join(missing)} (`phydemo experiment {name}` trains them)")
@@ -68,6 +73,8 @@ def compute(name: str, n: int = 128, seed: int = EVAL_SEED, steps: int = DEFAULT
     elif name == "combinatorial":
         result = combinatorial.run_combinatorial(tuple(shipped), n=n, steps=steps, seed=seed, path=None)
         result["not_trained"] = missing
+    elif name == "visual-ambiguity":
+        result = visual_ambiguity.run_visual_ambiguity(shipped[0], steps=steps, seed=seed)
     else:
         result = data_scaling.data_scaling(shipped)
     result["resolution"] = {c: _resolution(c) for c in shipped}
@@ -87,6 +94,8 @@ def reading(result: dict) -> str:
         return interpolation.reading(result)
     if name == "combinatorial":
         return combinatorial.reading(result)
+    if name == "visual-ambiguity":
+        return visual_ambiguity.reading(result)
     return data_scaling.reading(result)
 
 

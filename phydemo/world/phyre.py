@@ -108,6 +108,10 @@ class PhyreScene:
 
     @property
     def kinds(self) -> tuple[str, ...]:
+        """The red ball and the object types of the scene: its template's, or for a scene built by hand
+        (``template`` -1, e.g. ``phyre_ambiguity``) those of its bodies."""
+        if self.template < 0:
+            return tuple(dict.fromkeys(b.kind for b in self.bodies))
         return ("red_ball",) + TEMPLATES[self.template]
 
 

@@ -136,3 +136,23 @@ def test_the_scene_board_judges_every_video_and_marks_the_templates(shipped, tmp
     for bad, field in (((70, 0, 1), "template"), ((0, -1, 1), "seed"), ((0, 0, 0), "steps")):
         with pytest.raises(InputError, match=field):
             board.run(*bad)
+
+
+def test_visual_ambiguity_finds_the_truths_threshold_and_reads_each_rollout(shipped):
+    """The truth flips where the red ball's diameter meets the gap (0.4 units: radius 0.200 passes, 0.202 stops);
+    read from the rendered truth, the outcome agrees with the simulation; every rollout is counted."""
+    from phydemo.app.finding_plots import finding_figure
+    from phydemo.eval.visual_ambiguity import read_outcome, reading, run_visual_ambiguity
+    from phydemo.world.phyre import render_scene
+    from phydemo.world.phyre_ambiguity import RADII, truth_passes
+
+    for r in (0.19, 0.2, 0.202, 0.21):
+        ok, traj = truth_passes(r)
+        assert ok == (r <= 0.2) and read_outcome(render_scene(traj)) == ("passed" if ok else "stopped")
+    _, root = shipped
+    res = run_visual_ambiguity(str(root / "phyre-6"), radii=RADII[14:18], seeds=2)
+    assert 0.2 < res["truth_threshold"] < 0.202 and res["n"] == 8
+    assert sum(sum(r["model"].values()) for r in res["rows"]) == 8  # passed + stopped + lost: none skipped
+    assert res["given_frame_change"]["radii"] == [0.2, 0.202]
+    assert "passes the gap in truth up to radius 0.20" in reading(res)
+    assert len(finding_figure({"finding": "visual-ambiguity", **res}).data) == 2
