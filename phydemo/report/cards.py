@@ -29,7 +29,8 @@ def _training_text(folder: Path, name: str, cfg: dict, state: dict) -> str:
     ends = cfg.get("anneal_at") or []
     cycles = (f"; the lr also decayed to 0 at step {', '.join(f'{e:,}' for e in ends)} and warmed up again" if ends else "")
     latent = bool(cfg.get("autoencoder"))
-    unit, where = ("cells", "latent cells of an object (unlike an empty frame's)") if latent else ("px", "ball pixels")
+    thing = "an object" if cfg["scenario"] == "phyre" else "a ball"
+    unit, where = ("cells", f"latent cells of {thing} (unlike an empty frame's)") if latent else ("px", "ball pixels")
     near = (f" and within {cfg['ball_loss_dilate']} {unit if cfg['ball_loss_dilate'] > 1 or not latent else 'cell'} of them"
             if cfg.get("ball_loss_dilate") else "")
     ball = f", squared error on {where}{near} weighted {1 + cfg['ball_loss_weight']:g}x" if cfg.get("ball_loss_weight") else ""
