@@ -62,11 +62,11 @@ def interpolation_figure(result: dict) -> go.Figure:
     return fig
 
 
-def data_scaling_figure(result: dict) -> go.Figure:
-    """ID and OOD-speed error against training videos (log-log) with standard errors, the paper's numbers as
+def _scaling_figure(result: dict, x_key: str, x_title: str, title: str) -> go.Figure:
+    """ID and OOD-speed error against ``x_key`` of each point (log-log) with standard errors, the paper's numbers as
     hollow markers and our parse floor as a line."""
     pts = result["points"]
-    x = [p["videos"] for p in pts]
+    x = [p[x_key] for p in pts]
     fig = go.Figure()
     for key, name, color in (("id", "ID (ours)", "steelblue"), ("ood", "OOD speed (ours)", "firebrick")):
         fig.add_trace(go.Scatter(x=x, y=[p[key]["error"] for p in pts], name=name, mode="lines+markers",
@@ -76,10 +76,18 @@ def data_scaling_figure(result: dict) -> go.Figure:
         fig.add_trace(go.Scatter(x=[int(k) for k in paper], y=list(paper.values()), name=name.replace("ours", "paper"),
                                  mode="markers", marker=dict(size=11, color=color, symbol="circle-open")))
     fig.add_hline(y=pts[-1]["parse_floor"], line_dash="dot", line_color="gray", annotation_text="parse floor")
-    fig.update_layout(xaxis=dict(title="training videos", type="log"),
+    fig.update_layout(xaxis=dict(title=x_title, type="log"),
                       yaxis=dict(title="velocity error (world units / s), log", type="log"),
-                      title=dict(text="Data scaling, the same steps for every size", font=dict(size=13)), **LAYOUT)
+                      title=dict(text=title, font=dict(size=13)), **LAYOUT)
     return fig
+
+
+def data_scaling_figure(result: dict) -> go.Figure:
+    return _scaling_figure(result, "videos", "training videos", "Data scaling, the same steps for every size")
+
+
+def model_size_figure(result: dict) -> go.Figure:
+    return _scaling_figure(result, "parameters", "DiT parameters", "Model scaling, the same data and steps")
 
 
 def combinatorial_figure(result: dict) -> go.Figure:
@@ -122,7 +130,7 @@ def visual_ambiguity_figure(result: dict) -> go.Figure:
 
 
 FIGURES = {"attribute-order": attribute_order_figure, "interpolation": interpolation_figure,
-           "data-scaling": data_scaling_figure, "combinatorial": combinatorial_figure,
+           "data-scaling": data_scaling_figure, "model-size": model_size_figure, "combinatorial": combinatorial_figure,
            "visual-ambiguity": visual_ambiguity_figure}
 
 

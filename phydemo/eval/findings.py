@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from phydemo.atomic import write_json
-from phydemo.eval import attribute_order, combinatorial, data_scaling, interpolation, visual_ambiguity
+from phydemo.eval import attribute_order, combinatorial, data_scaling, interpolation, model_size, visual_ambiguity
 from phydemo.model.checkpoint import CHECKPOINT_ROOT, read_training_distribution
 from phydemo.protocol import DEFAULT_STEPS, EVAL_SEED
 
@@ -42,6 +42,9 @@ FINDINGS: dict[str, Finding] = {f.name: f for f in [
             ("uniform-1k", "uniform-3k-v1", "uniform-12k"),
             "More data drives the ID error toward the parse floor; the OOD error stays about 30x higher and does not "
             "improve."),
+    Finding("model-size", "Model scaling: ID and OOD error against parameters, the same data and steps",
+            ("uniform-3k-w48", "uniform-3k-w96", "uniform-3k"),
+            "A larger model drives the ID error toward the parse floor; the OOD error stays about 30x higher."),
     Finding("combinatorial", "Combinatorial generalisation: PHYRE-like scenes on 6, 30 and 60 templates",
             combinatorial.MODELS,
             "With every object familiar but the combination new, more templates in training help: the abnormal rate "
@@ -60,7 +63,7 @@ def compute(name: str, n: int = 128, seed: int = EVAL_SEED, steps: int = DEFAULT
     finding = FINDINGS[name]
     missing = finding.missing()
     shipped = [c for c in finding.checkpoints if c not in missing]
-    need = {"attribute-order": 1, "interpolation": 2, "data-scaling": 2, "combinatorial": 2,
+    need = {"attribute-order": 1, "interpolation": 2, "data-scaling": 2, "model-size": 2, "combinatorial": 2,
             "visual-ambiguity": 1}[name]
     if len(shipped) < need:
         raise FileNotFoundError(f"{name}: needs {need} of {', '.join(finding.checkpoints)} under {CHECKPOINT_ROOT}; "
@@ -70,6 +73,8 @@ def compute(name: str, n: int = 128, seed: int = EVAL_SEED, steps: int = DEFAULT
         result = attribute_order.attribute_order(summaries)
     elif name == "interpolation":
         result = interpolation.run_interpolation(*finding.checkpoints, n=n, seed=seed, steps=steps)
+    elif name == "model-size":
+        result = model_size.model_size(shipped)
     elif name == "combinatorial":
         result = combinatorial.run_combinatorial(tuple(shipped), n=n, steps=steps, seed=seed, path=None)
         result["not_trained"] = missing
@@ -94,6 +99,8 @@ def reading(result: dict) -> str:
         return interpolation.reading(result)
     if name == "combinatorial":
         return combinatorial.reading(result)
+    if name == "model-size":
+        return model_size.reading(result)
     if name == "visual-ambiguity":
         return visual_ambiguity.reading(result)
     return data_scaling.reading(result)

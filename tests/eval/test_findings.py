@@ -149,3 +149,36 @@ def test_generated_speeds_are_binned_and_read_inside_the_hole():
     assert [t.type for t in fig.data] == ["bar", "bar", "scatter", "scatter", "scatter"]
     assert list(fig.data[3].y) == [2.0, 2.0, 3.0, 3.0]
     assert [(sh.x0, sh.x1, sh.xref) for sh in fig.layout.shapes] == [(2.0, 3.0, "x2")]  # the hole, on the speed plot
+
+
+def test_the_model_size_runs_differ_only_in_their_width_over_4x_in_parameters():
+    from phydemo.model.train import new_model
+
+    cfgs = [TrainConfig.from_yaml(ROOT / f"configs/{n}.yaml") for n in findings.FINDINGS["model-size"].checkpoints]
+    assert [c.model["hidden_size"] for c in cfgs] == [48, 96, 192]
+    rest = [{k: v for k, v in vars(c).items() if k not in ("name", "model", "max_minutes")} for c in cfgs]
+    assert rest[0] == rest[1] == rest[2]
+    assert [{k: v for k, v in c.model.items() if k != "hidden_size"} for c in cfgs].count(
+        {k: v for k, v in cfgs[2].model.items() if k != "hidden_size"}) == 3
+    sizes = [sum(p.numel() for p in new_model(c).parameters()) for c in cfgs]
+    assert sizes == sorted(sizes) and sizes[-1] / sizes[0] >= 4
+
+
+def test_model_size_counts_parameters_and_reads_each_table(tmp_path):
+    from safetensors.numpy import save_file
+
+    from phydemo.eval import model_size
+
+    folders = []
+    for name, width, i, o in (("big", 8, 0.05, 0.8), ("small", 2, 0.2, 0.8)):
+        folder = fake_checkpoint(tmp_path / name, 3000, i, o)
+        (folder / "transformer").mkdir()
+        save_file({"w": np.zeros((width, width), np.float16), "b": np.zeros(width, np.float16)},
+                  str(folder / "transformer" / "diffusion_pytorch_model.safetensors"))
+        folders.append(str(folder))
+    result = {"finding": "model-size", **model_size.model_size(folders)}
+    assert [p["parameters"] for p in result["points"]] == [6, 72]
+    text = model_size.reading(result)
+    assert "ID error goes from 0.200 ± 0.004 to 0.050 ± 0.004 (falls)" in text and "does not change" in text
+    fig = finding_figure(json.loads(json.dumps(result)))
+    assert fig.data[0].x == (6, 72) and fig.data[1].x == (22_500_000, 310_000_000)
