@@ -75,6 +75,7 @@ def compute(name: str, n: int = 128, seed: int = EVAL_SEED, steps: int = DEFAULT
         result = interpolation.run_interpolation(*finding.checkpoints, n=n, seed=seed, steps=steps)
     elif name == "model-size":
         result = model_size.model_size(shipped)
+        result["not_trained"] = missing
     elif name == "combinatorial":
         result = combinatorial.run_combinatorial(tuple(shipped), n=n, steps=steps, seed=seed, path=None)
         result["not_trained"] = missing

@@ -51,4 +51,5 @@ def reading(result: dict) -> str:
     return (f"At {sizes} parameters, each trained on {last['videos']:,} videos for {last['steps']:,} steps, the ID "
             f"error goes from {change('id')}, the OOD speed error from {change('ood')}; OOD is "
             f"{min(ratios):.0f}-{max(ratios):.0f}x ID throughout (n = {last['n']} scenes per set). The paper's DiT-S "
-            f"to DiT-L (22.5M to 310M, with 30K to 3M videos): ID 0.022 to 0.012, OOD 0.43 either way.")
+            f"to DiT-L (22.5M to 310M, with 30K to 3M videos): ID 0.022 to 0.012, OOD 0.43 either way."
+            + (f" Not trained yet: {', '.join(result['not_trained'])}." if result.get("not_trained") else ""))
