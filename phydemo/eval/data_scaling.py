@@ -41,6 +41,15 @@ def data_scaling(checkpoints: list[str]) -> dict:
     return {"points": points, "paper": PAPER_SCALING}
 
 
+def error_change(first: dict, last: dict, key: str) -> str:
+    """How the ``key`` error (``id`` or ``ood``) moved from the first scaling point to the last, with its verdict
+    against twice the combined standard error (shared by the data-scaling and model-size readings)."""
+    a, b = first[key], last[key]
+    d, se = b["error"] - a["error"], float(np.hypot(a["se"], b["se"]))
+    verdict = "falls" if d < -2 * se else "rises" if d > 2 * se else "does not change beyond its noise"
+    return f"{a['error']:.3f} ± {a['se']:.3f} to {b['error']:.3f} ± {b['se']:.3f} ({verdict})"
+
+
 def reading(result: dict) -> str:
     """One paragraph: how ID and OOD error move with data, and how far our compute takes the curve."""
     pts = result["points"]
@@ -48,10 +57,7 @@ def reading(result: dict) -> str:
     ratios = [p["ood"]["error"] / p["id"]["error"] for p in pts]
 
     def change(key: str) -> str:
-        a, b = first[key], last[key]
-        d, se = b["error"] - a["error"], float(np.hypot(a["se"], b["se"]))
-        verdict = "falls" if d < -2 * se else "rises" if d > 2 * se else "does not change beyond its noise"
-        return f"{a['error']:.3f} ± {a['se']:.3f} to {b['error']:.3f} ± {b['se']:.3f} ({verdict})"
+        return error_change(first, last, key)
 
     id_falls = last["id"]["error"] < first["id"]["error"] - 2 * float(np.hypot(first["id"]["se"], last["id"]["se"]))
     limit = ("more data still lowers the ID error at this step count" if id_falls else

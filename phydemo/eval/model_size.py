@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from safetensors import safe_open
 
-from phydemo.eval.data_scaling import scaling_point
+from phydemo.eval.data_scaling import error_change, scaling_point
 from phydemo.model.checkpoint import resolve_checkpoint
 
 # the paper's uniform-motion numbers against parameters (their data sizes in the module docstring)
@@ -41,10 +41,7 @@ def reading(result: dict) -> str:
     first, last = pts[0], pts[-1]
 
     def change(key: str) -> str:
-        a, b = first[key], last[key]
-        d, se = b["error"] - a["error"], float(np.hypot(a["se"], b["se"]))
-        verdict = "falls" if d < -2 * se else "rises" if d > 2 * se else "does not change beyond its noise"
-        return f"{a['error']:.3f} ± {a['se']:.3f} to {b['error']:.3f} ± {b['se']:.3f} ({verdict})"
+        return error_change(first, last, key)
 
     sizes = " / ".join(f"{p['parameters'] / 1e6:.1f}M" for p in pts)
     ratios = [p["ood"]["error"] / p["id"]["error"] for p in pts]

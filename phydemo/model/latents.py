@@ -25,7 +25,7 @@ from phydemo.model.autoencoder import FrameAutoencoder
 from phydemo.model.pipeline import to_model_space
 from phydemo.protocol import NUM_FRAMES
 from phydemo.world.dataset import CHUNK, generate_chunks
-from phydemo.world.phyre_sets import train_chunks
+from phydemo.world.phyre_sets import template_count, train_chunks
 
 # A latent cell is "near a ball" where a channel differs from an empty frame's latent by more than this. The encoder's
 # receptive field spreads a ball over its neighbours: at 0.3, 38 of 256 cells a frame for balls of r 0.7-1.24 (at 0.1,
@@ -98,7 +98,7 @@ def _frame_chunks(scenario: str, n: int, seed: int, resolution: int, chunk: int,
     """The uint8 videos of the training set chunk by chunk from ``first_chunk`` on: the balls of ``generate_chunks``,
     or the PHYRE-like scenes of ``phyre_sets.train_chunks`` (``kwargs``: ``templates``; their seeds are fixed)."""
     if scenario == "phyre":
-        yield from train_chunks(kwargs.get("templates", 60), n, resolution, chunk, first_chunk)
+        yield from train_chunks(template_count(kwargs), n, resolution, chunk, first_chunk)
         return
     for videos in generate_chunks(scenario, "train", n, seed, resolution, chunk=chunk, first_chunk=first_chunk, **kwargs):
         yield videos.frames

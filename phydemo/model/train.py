@@ -36,11 +36,12 @@ from phydemo.model.train_config import TrainConfig
 from phydemo.protocol import NUM_FRAMES
 from phydemo.world import dataset as datamod
 from phydemo.world.distribution import distribution_from_data
+from phydemo.world.phyre_sets import template_count
 
 
 def dataset_path(cfg: TrainConfig) -> Path:
     if cfg.scenario == "phyre":  # the set is fixed by its templates and size (phyre_sets.split_pairs)
-        return Path(cfg.data_dir) / f"phyre-train-t{cfg.data_kwargs.get('templates', 60)}-n{cfg.train_size}-r{cfg.resolution}.npz"
+        return Path(cfg.data_dir) / f"phyre-train-t{template_count(cfg.data_kwargs)}-n{cfg.train_size}-r{cfg.resolution}.npz"
     tag = "" if not cfg.data_kwargs else "-" + cfg.name
     return Path(cfg.data_dir) / f"{cfg.scenario}-train-n{cfg.train_size}-r{cfg.resolution}-s{cfg.data_seed}{tag}.npz"
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import yaml
 
 from phydemo.model.dit import MODEL_PRESETS
-from phydemo.world.phyre import TEMPLATE_SETS
+from phydemo.world.phyre_sets import split_pairs, template_count
 
 
 @dataclass
@@ -107,11 +107,10 @@ def check_phyre_data(data_kwargs: dict, train_size: int) -> None:
     unknown = sorted(set(data_kwargs) - {"templates"})
     if unknown:
         raise ValueError(f"data_kwargs: unknown option(s) {', '.join(unknown)} for scenario=phyre; known: templates")
-    templates = data_kwargs.get("templates", 60)
-    if templates not in TEMPLATE_SETS:
-        raise ValueError(f"data_kwargs.templates={templates!r}: allowed {', '.join(map(str, TEMPLATE_SETS))}")
-    if train_size % templates:
-        raise ValueError(f"train_size={train_size}: expected a multiple of data_kwargs.templates={templates}")
+    try:  # the split itself refuses a template count or a size it cannot hold
+        split_pairs("train", template_count(data_kwargs), train_size)
+    except ValueError as e:
+        raise ValueError(f"data_kwargs with train_size={train_size}: {e}") from None
 
 
 def resolve_model(model: dict | str) -> dict:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from phydemo.world.phyre import NUM_TEMPLATES, out_of_template, training_templates
+from phydemo.world.phyre_sets import template_count
 from phydemo.world.sampling import RANGES, describe_combination, in_ranges
 from phydemo.world.scenes import COLORS, SHAPES, BallInit, Interval, SceneParams
 
@@ -190,7 +191,7 @@ class PhyreDistribution:
 
     @classmethod
     def from_data(cls, data_kwargs: dict, train_size: int, resolution: int) -> "PhyreDistribution":
-        return cls(tuple(training_templates(data_kwargs.get("templates", 60))), int(train_size), int(resolution))
+        return cls(tuple(training_templates(template_count(data_kwargs))), int(train_size), int(resolution))
 
     def to_dict(self) -> dict:
         return {"scenario": self.scenario, "templates": list(self.templates), "train_size": self.train_size,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from phydemo.world.dataset import CHUNK
 from phydemo.world.phyre import (
     NUM_FRAMES,
     RESOLUTION,
@@ -23,6 +24,7 @@ from phydemo.world.phyre import (
     training_templates,
 )
 
+DEFAULT_TEMPLATES = 60  # a PHYRE-like run's data_kwargs.templates where it names none
 TEST_SEED = 1_000_000  # test seeds start here; a training set never reaches them (refused below)
 SPLITS = ("train", "in_template", "out_of_template")
 
@@ -48,13 +50,18 @@ def split_pairs(split: str, templates: int, size: int) -> list[tuple[int, int]]:
     return [(tpl[i % len(tpl)], TEST_SEED + i // len(tpl)) for i in range(size)]
 
 
+def template_count(data_kwargs: dict) -> int:
+    """The number of training templates a PHYRE-like run's ``data_kwargs`` names (``templates``)."""
+    return data_kwargs.get("templates", DEFAULT_TEMPLATES)
+
+
 def render_pairs(pairs: list[tuple[int, int]], resolution: int = RESOLUTION,
                  num_frames: int = NUM_FRAMES) -> np.ndarray:
     """uint8 videos (N, T, H, W, 3) of the scenes ``pairs``."""
     return np.stack([render_scene(simulate_scene(make_scene(t, s), num_frames), resolution) for t, s in pairs])
 
 
-def train_chunks(templates: int, size: int, resolution: int = RESOLUTION, chunk: int = 256, first_chunk: int = 0):
+def train_chunks(templates: int, size: int, resolution: int = RESOLUTION, chunk: int = CHUNK, first_chunk: int = 0):
     """The training videos of a model on ``templates`` templates, ``chunk`` at a time from chunk ``first_chunk`` on
     (uint8 (n, T, H, W, 3) each; a scene is fixed by its template and seed, so any chunk can be rebuilt alone)."""
     pairs = split_pairs("train", templates, size)
