@@ -69,6 +69,7 @@ def run_visual_ambiguity(checkpoint: str = "phyre-60", radii=RADII, seeds: int =
 
 
 def reading(res: dict) -> str:
+    """One paragraph from the numbers: where the truth flips, whether and where the model's does, rollouts lost."""
     px = res["pixel_units"]
     step = res["rows"][1]["radius"] - res["rows"][0]["radius"]
     truth, model = res["truth_threshold"], res["model_threshold"]
@@ -84,4 +85,4 @@ def reading(res: dict) -> str:
                f"({(model - truth) / step:+.1f} sweep steps).")
     return (f"The red ball passes the gap in truth up to radius {truth:.3f} (a sweep step is {step:.3f} units, "
             f"{step / px:.3f} px at {res['resolution']} px).{seen} {how} Rollouts where the red ball was lost: "
-            f"{res['lost']} of {res['n']}. The paper: its model could not resolve such sub-pixel differences either.")
+            f"{res['lost']} of {res['n']}. The paper found that its model could not resolve such sub-pixel differences.")
