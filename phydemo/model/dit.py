@@ -1,7 +1,8 @@
 """A frame-conditioned video DiT (Peebles & Xie, facebookresearch/DiT) as a diffusers model.
 
-Input: the noisy video, the conditioning video (the given frames, zeros elsewhere) and a binary mask
-video (1 on the given frames), concatenated on channels as in the PhyWorld paper. The video is cut
+Input: the noisy video, the conditioning video (the given frames, zeros elsewhere as in the PhyWorld paper, or with
+``cond_fill="last"`` the last given frame repeated) and a binary mask video (1 on the given frames), concatenated on
+channels. The video is cut
 into spatio-temporal patches, every token attends to every other (full space-time attention), each
 block is modulated by the diffusion time through adaLN-Zero, and a linear head maps tokens back to
 patches.
@@ -95,10 +96,13 @@ class VideoDiT(ModelMixin, ConfigMixin):
         mlp_ratio: float = 4.0,
         prediction_type: str = "sample",
         num_cond_frames: int = 3,  # the given frames (the ball scenes' 3; the PHYRE-like scenes give 1)
+        cond_fill: str = "zeros",  # the conditioning video after the given frames: zeros, or the last one repeated
     ):
         super().__init__()
         if prediction_type not in ("sample", "flow"):
             raise ValueError(f"prediction_type must be 'sample' or 'flow', got {prediction_type!r}")
+        if cond_fill not in ("zeros", "last"):
+            raise ValueError(f"cond_fill must be 'zeros' or 'last', got {cond_fill!r}")
         if not isinstance(num_cond_frames, int) or not 1 <= num_cond_frames < num_frames:
             raise ValueError(f"num_cond_frames must be a whole number in [1, {num_frames - 1}], got {num_cond_frames!r}")
         if sample_size % patch_size or num_frames % patch_size_t or hidden_size % num_heads:

@@ -30,11 +30,18 @@ def from_model_space(x) -> np.ndarray:
     return x.permute(0, 2, 3, 4, 1).cpu().numpy()
 
 
-def condition_inputs(given: torch.Tensor, num_frames: int, num_cond: int):
-    """Zero-pad the given frames (B, C, k, H, W) to the full length and build the binary mask video."""
+def condition_inputs(given: torch.Tensor, num_frames: int, num_cond: int, fill: str = "zeros"):
+    """The conditioning video and the binary mask video (1 on the given frames) from the given frames (B, C, k, H, W):
+    the given frames, then zeros (``fill="zeros"``, the paper's), or the last given frame repeated to the end
+    (``"last"``, as image-to-video models such as Stable Video Diffusion give every frame the conditioning image), so
+    that every token sees the scene as it was given where it lies."""
     b, c, _, h, w = given.shape
     cond = given.new_zeros(b, c, num_frames, h, w)
     cond[:, :, :num_cond] = given[:, :, :num_cond]
+    if fill == "last":
+        cond[:, :, num_cond:] = given[:, :, num_cond - 1:num_cond]
+    elif fill != "zeros":
+        raise ValueError(f"fill={fill!r}; allowed: zeros, last")
     mask = given.new_zeros(b, 1, num_frames, h, w)
     mask[:, :, :num_cond] = 1
     return cond, mask
@@ -144,7 +151,7 @@ class PhyDiTPipeline(DiffusionPipeline):
         with self.progress_bar(total=len(starts) * num_inference_steps) as bar:
             for chunk, s in enumerate(starts):
                 x = noise[s:s + batch_size]
-                cond, mask = condition_inputs(given[s:s + batch_size], cfg.num_frames, k)
+                cond, mask = condition_inputs(given[s:s + batch_size], cfg.num_frames, k, cfg.cond_fill)
                 self.scheduler.set_timesteps(num_inference_steps, device=device)
                 for i, t in enumerate(self.scheduler.timesteps):
                     out = self.transformer(x, t.expand(x.shape[0]).to(dtype), cond, mask)

@@ -103,10 +103,11 @@ def flow_matching_loss(model: VideoDiT, x0: torch.Tensor, generator: torch.Gener
     noise = torch.randn(x0.shape, generator=generator, device="cpu").to(x0.device)
     tt = t.view(b, 1, 1, 1, 1)
     xt = (1 - tt) * x0 + tt * noise
-    k = getattr(model, "module", model).config.num_cond_frames
-    cond, mask = condition_inputs(x0[:, :, :k], x0.shape[2], k)
+    config = getattr(model, "module", model).config
+    k = config.num_cond_frames
+    cond, mask = condition_inputs(x0[:, :, :k], x0.shape[2], k, config.cond_fill)
     pred = model(xt, t * 1000, cond, mask)
-    target = x0 if getattr(model, "module", model).config.prediction_type == "sample" else noise - x0
+    target = x0 if config.prediction_type == "sample" else noise - x0
     err = ((pred.float() - target) ** 2)[:, :, k:]
     if not ball_weight:
         return err.mean()

@@ -10,7 +10,7 @@ from phydemo.errors import CheckpointError
 from phydemo.eval.evaluate import quick_eval
 from phydemo.model.checkpoint import load_pipeline
 from phydemo.model.dit import VideoDiT
-from phydemo.model.pipeline import PhyDiTPipeline, to_model_space
+from phydemo.model.pipeline import PhyDiTPipeline, condition_inputs, to_model_space
 from phydemo.model.train import flow_matching_loss, make_scheduler, save_checkpoint
 from phydemo.model.train_config import TrainConfig
 from phydemo.world.dataset import generate
@@ -59,6 +59,28 @@ def test_a_model_given_one_frame_keeps_it_generates_the_rest_and_remembers_it(tm
     assert tiny_pipeline().num_cond_frames == 3  # the ball scenes' default, also for checkpoints saved before it
     with pytest.raises(ValueError, match="num_cond_frames"):
         VideoDiT(**TINY, num_cond_frames=32)
+
+
+def test_the_conditioning_video_after_the_given_frames_is_zeros_or_the_last_given_frame(tmp_path):
+    given = torch.arange(2 * 4 * 3 * 2 * 2, dtype=torch.float32).reshape(2, 4, 3, 2, 2)
+    for fill in ("zeros", "last"):
+        cond, mask = condition_inputs(given, 8, 2, fill)
+        assert cond.shape == (2, 4, 8, 2, 2) and torch.equal(cond[:, :, :2], given[:, :, :2])
+        assert torch.equal(mask[:, 0, :, 0, 0], torch.tensor([[1.0, 1, 0, 0, 0, 0, 0, 0]] * 2))
+        after = torch.zeros_like(cond[:, :, 2:]) if fill == "zeros" else given[:, :, 1:2].expand(-1, -1, 6, -1, -1)
+        assert torch.equal(cond[:, :, 2:], after), fill
+    with pytest.raises(ValueError, match="fill='mean'; allowed: zeros, last"):
+        condition_inputs(given, 8, 2, "mean")
+    # the transformer records it (checkpoints saved before it load as the paper's zeros), and a pipeline samples with it
+    model = VideoDiT(**TINY, num_cond_frames=1, cond_fill="last")
+    pipe = PhyDiTPipeline(transformer=model.eval(), scheduler=make_scheduler())
+    pipe.set_progress_bar_config(disable=True)
+    assert pipe(cond_frames(1)[:, :1], num_inference_steps=1).frames.shape == (1, 32, 16, 16, 3)
+    pipe.save_pretrained(tmp_path)
+    assert VideoDiT.from_pretrained(tmp_path, subfolder="transformer").config.cond_fill == "last"
+    assert tiny_pipeline().transformer.config.cond_fill == "zeros"
+    with pytest.raises(ValueError, match="cond_fill"):
+        VideoDiT(**TINY, cond_fill="mean")
 
 
 def test_save_load_roundtrip_is_bit_exact(tmp_path):
@@ -307,7 +329,7 @@ def test_ball_weighted_loss_counts_ball_pixels_more():
     ball = (x0 < 0.99).any(dim=1, keepdim=True)
 
     class Offset(torch.nn.Module):
-        config = SimpleNamespace(prediction_type="sample", num_cond_frames=3)
+        config = SimpleNamespace(prediction_type="sample", num_cond_frames=3, cond_fill="zeros")
 
         def __init__(self, where):
             super().__init__()
