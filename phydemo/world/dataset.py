@@ -74,14 +74,23 @@ def _sample_chunk(args) -> tuple[list[dict], np.ndarray, np.ndarray, np.ndarray]
 
 
 def scene_params(scenario: str, split: str, n: int, seed: int, level: str | None = None, chunk: int = CHUNK,
-                 only: int | None = None, **kwargs) -> list[SceneParams]:
+                 **kwargs) -> list[SceneParams]:
     """The parameters of the ``n`` scenes ``generate`` would simulate with these arguments, without simulating or
-    rendering them; with ``only``, the one scene of that index (a training case, re-simulated on demand)."""
+    rendering them."""
     seeds = _chunk_seeds(split, n, seed, level, chunk)
-    if only is not None:
-        c, k = divmod(only, chunk)
-        return [_chunk_params(scenario, split, level, seeds[c], k + 1, kwargs)[k]]
     return [p for i, s in enumerate(seeds) for p in _chunk_params(scenario, split, level, s, min(chunk, n - i * chunk), kwargs)]
+
+
+def chunk_scene_params(scenario: str, split: str, n: int, seed: int, index: int, level: str | None = None,
+                       chunk: int = CHUNK, **kwargs) -> tuple[int, list[SceneParams]]:
+    """``(start, params)``: the parameters of every scene in the chunk that holds scene ``index`` of the data set
+    ``scene_params`` describes, the first of them scene ``start``. Drawing one scene of a chunk draws those before it
+    from the chunk's seed anyway, so a caller that keeps them all pays once per chunk, not once per scene."""
+    if not 0 <= index < n:
+        raise IndexError(f"scene {index} of a data set of {n}")
+    c = index // chunk
+    seeds = _chunk_seeds(split, n, seed, level, chunk)
+    return c * chunk, _chunk_params(scenario, split, level, seeds[c], min(chunk, n - c * chunk), kwargs)
 
 
 def generate(scenario: str, split: str, n: int, seed: int, resolution: int, level: str | None = None,

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from phydemo.atomic import atomic_path
-from phydemo.world.dataset import scene_params
+from phydemo.world.dataset import chunk_scene_params, scene_params
 from phydemo.world.sampling import RANGES
 from phydemo.world.scenes import COLORS, SHAPES, SceneParams
 
@@ -86,10 +86,11 @@ class TrainingIndex:
         return [int(i) for i in idx[np.argsort(d[idx], kind="stable")]]
 
     def scene(self, i: int) -> SceneParams:
-        """Training case ``i``, re-simulated from the data set's seed."""
+        """Training case ``i``, re-simulated from the data set's seed (its whole chunk is drawn and kept at once)."""
         if i not in self._cache:
-            self._cache[i] = scene_params(self.scenario, "train", self.train_size, self.data_seed, only=i,
-                                          **self.data_kwargs)[0]
+            start, params = chunk_scene_params(self.scenario, "train", self.train_size, self.data_seed, int(i),
+                                               **self.data_kwargs)
+            self._cache.update(enumerate(params, start))
         return self._cache[i]
 
     def describe(self, i: int) -> str:

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from phydemo.world.dataset import generate
+from phydemo.world.dataset import chunk_scene_params, generate, scene_params
 from phydemo.world.scenes import make_params
 from phydemo.world.training_index import INDEX_FILE, TrainingIndex
 
@@ -23,6 +23,16 @@ def test_index_holds_the_training_set_and_re_simulates_its_cases(scenario, kwarg
     index.save(tmp_path)
     loaded = TrainingIndex.load(tmp_path)
     assert loaded.scene(42) == videos.params[42] and (loaded.radius == index.radius).all()
+
+
+def test_a_chunk_of_cases_is_the_slice_of_the_data_set_that_holds_it():
+    every = scene_params("parabola", "train", 300, 7)
+    assert chunk_scene_params("parabola", "train", 300, 7, 3) == (0, every[:256])
+    assert chunk_scene_params("parabola", "train", 300, 7, 299) == (256, every[256:])
+    with pytest.raises(IndexError, match="scene 300 of a data set of 300"):
+        chunk_scene_params("parabola", "train", 300, 7, 300)
+    index = TrainingIndex.build("parabola", 300, 7, {})
+    assert index.scene(260) == every[260] and len(index._cache) == 44  # the last chunk, drawn once
 
 
 def test_nearest_cases_of_a_fast_ball_are_the_fastest_training_balls():
