@@ -55,6 +55,9 @@ MAX_WORK = 320  # rollouts x sampling steps in one request (32 rollouts at 10 st
 # is per scene (decoding its 32 frames is two thirds of it: batch 1 / 4 at 10 steps 0.34 / 1.43 s on 2 cores), so
 # batching a long job saves nothing there and one scene at a time lets a rollout in between; a GPU batches for free
 CHUNK = {"cpu": 1, "cuda": 4}
+# rollouts of different visitors sampled in one call at most: on a CPU one at a time, for the same reason (16 at once
+# made 50 different-ball visitors wait longer, p95 19.7-21.3 s against 15.5-17.2 s one at a time, docs/serving.md)
+BATCH = {"cpu": 1, "cuda": 16}
 MAX_SEED = 2**31 - 1
 MAX_VIDEOS = 256  # generated videos kept on disk; older ones are deleted (Gradio serves its own copy)
 VIDEO_SIZE = 256
@@ -126,7 +129,7 @@ class Demo:
         self.out_dir = Path(tempfile.mkdtemp(prefix="phydemo-"))
         self.max_videos = max_videos
         self._cleanup = threading.Lock()
-        self.queue = SamplingQueue()
+        self.queue = SamplingQueue(max_batch=BATCH.get(torch.device(self.device).type, 1))
         self.results = ResultCache(min(max_results, max_videos // 2), valid=_video_kept)
         self.scenes = SceneBoard(root, self.device, self.queue, self._save_video, min(max_results, max_videos // 4),
                                  valid=_video_kept)  # the PHYRE-like models of the Scenes tab
