@@ -67,4 +67,5 @@ def reading(result: dict) -> str:
             f"OOD speed error from {change('ood')}; OOD is {min(ratios):.0f}-{max(ratios):.0f}x ID throughout "
             f"(the parse floor is {last['parse_floor']:.4f}; n = {last['n']} scenes per set). The paper trained on "
             f"30K to 3M videos for 100K steps of batch 256; our CPU budget stops the curve at {last['videos']:,} videos "
-            f"and {last['steps']:,} steps of batch 32: {limit}.")
+            f"and {last['steps']:,} steps of batch 32: {limit}."
+            + (f" Not trained yet: {', '.join(result['not_trained'])}." if result.get("not_trained") else ""))

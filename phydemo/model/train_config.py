@@ -86,6 +86,18 @@ class TrainConfig:
         return Path(self.output_dir) / self.name
 
 
+# options that name, time, place or measure a run without touching its weights: two runs that differ only in these
+# trained on one recipe
+BOOKKEEPING = ("name", "max_minutes", "torch_threads", "output_dir", "data_dir", "log_every", "ckpt_every",
+               "eval_every", "eval_n", "eval_steps")
+
+
+def recipe_differences(a: dict, b: dict) -> list[str]:
+    """The options in which two training configs (as dicts, e.g. two checkpoints' ``train_config.yaml``) differ, in
+    name order, bookkeeping left out: ``[]`` means that the two were trained on the same recipe."""
+    return [k for k in sorted((set(a) | set(b)) - set(BOOKKEEPING)) if a.get(k) != b.get(k)]
+
+
 def config_from_yaml(cls, path: str | Path):
     """A config dataclass from a YAML mapping of its options; unknown options and bad values are refused, naming the
     file (shared by the DiT and the autoencoder configs)."""

@@ -95,9 +95,10 @@ def test_shipped_error_maps_are_small_and_show_the_law_holding_inside_the_box(de
                       [any(lo <= v <= hi for lo, hi in box_speeds) for v in speeds])
     # the scenario models: 11-22x (the paper's contrast); collision 8.9x: its ID error is 10x the paper's, and at
     # 128 px the parser no longer inflates the OOD error of tiny balls as at 32 px (13x there); the lab models and the
-    # models of a finding, 2,000-2,500 steps each to read attributes or to be one point of a curve rather than
-    # 0.02-precise speeds: 2.1-14x
-    short = name.startswith("lab-") or any(name in f.checkpoints for f in FINDINGS.values())
+    # models of a finding and the shared 3,000-video bases, 2,000-2,500 steps each to read attributes or to be one
+    # point of a curve rather than 0.02-precise speeds: 2.1-14x
+    steps = json.loads((ROOT / "checkpoints" / name / "train_state.json").read_text())["step"]
+    short = name.startswith("lab-") or any(name in f.checkpoints for f in FINDINGS.values()) or steps <= 2500
     ratio = 2 if short else 5 if name == "collision" else 10
     assert np.nanmean(err[inside]) * ratio < np.nanmean(err[~inside])
 
