@@ -22,9 +22,9 @@ import torch
 
 from phydemo.app.batching import LONG, ROLLOUT, SamplingQueue
 from phydemo.app.finding_plots import finding_figure
+from phydemo.app.plots import error_map_figure, law_figure, prediction_figure, sweep_figure, velocity_figure
 from phydemo.app.result_cache import ResultCache
 from phydemo.app.scene_board import SceneBoard
-from phydemo.app.plots import error_map_figure, law_figure, prediction_figure, sweep_figure, velocity_figure
 from phydemo.errors import CheckpointError, InputError, check_choice, check_int, check_number
 from phydemo.eval.error_map import load_error_map
 from phydemo.eval.findings import load_all as load_findings

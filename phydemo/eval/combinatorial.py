@@ -7,6 +7,7 @@ ground truth itself (how often it flags a correct video).
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import torch
 from phydemo.atomic import write_json
 from phydemo.eval.image_quality import last_frame_baseline, video_psnr, video_ssim
 from phydemo.eval.phyre_judge import judge
-from phydemo.model.checkpoint import load_pipeline
+from phydemo.model.checkpoint import load_pipeline, resolve_checkpoint
 from phydemo.protocol import DEFAULT_STEPS, EVAL_SEED
 from phydemo.world.phyre_sets import render_pairs, split_pairs
 
@@ -99,13 +100,26 @@ def quick_eval(pipe, cfg) -> dict:
     return {"in_template_abnormal": res["in_template"]["abnormal"], "in_template_psnr": res["in_template"]["psnr"]}
 
 
+def measured_table(name: str, n: int, steps: int, seed: int) -> dict | None:
+    """The checkpoint's own table (its ``eval.json``, written by ``ship``/``evaluate --card`` from these weights) where
+    it measured exactly these scenes (``n`` of each split, ``steps``, ``seed``), else None: a finding then samples
+    afresh instead of twice."""
+    path = resolve_checkpoint(name) / "eval.json"
+    if not path.is_file():
+        return None
+    res = json.loads(path.read_text())
+    same = (res.get("seed"), res.get("steps")) == (seed, steps) and all(
+        (res.get(split) or {}).get("n") == n for split in ("in_template", "out_of_template"))
+    return res if same else None
+
+
 def run_combinatorial(models: tuple[str, ...] = MODELS, n: int = 100, steps: int = DEFAULT_STEPS,
                       seed: int = EVAL_SEED, path: Path | None = FINDING_PATH) -> dict:
     """The finding: every model on ``n`` scenes of each split, the ground truth judged, the baseline; saved to
     ``path`` (``assets/findings/combinatorial.json``) unless None."""
     rows, truth_n, truth_flagged = [], 0, 0
     for name in models:
-        res = evaluate_phyre(load_pipeline(name), n=n, steps=steps, seed=seed)
+        res = measured_table(name, n, steps, seed) or evaluate_phyre(load_pipeline(name), n=n, steps=steps, seed=seed)
         rows.append({"checkpoint": name, "templates": res["templates"],
                      **{s: {k: res[s][k] for k in ("abnormal", "abnormal_se", "psnr", "ssim", "n", "flagged")}
                         for s in ("in_template", "out_of_template")},

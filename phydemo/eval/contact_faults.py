@@ -10,8 +10,8 @@ from collections import Counter
 import numpy as np
 
 from phydemo.eval.clean import frame_fault
-from phydemo.eval.metrics import collision_index, color_mask, evaluation_frames, fully_visible
 from phydemo.eval.evaluate import sample_scenes, standard_error
+from phydemo.eval.metrics import collision_index, color_mask, evaluation_frames, fully_visible
 from phydemo.protocol import DEFAULT_STEPS, FRAME_DT, TUNE_SEED
 from phydemo.world.physics import simulate
 

@@ -253,7 +253,7 @@ of a simulated video and generates the other {NUM_FRAMES - given}.
     if summary:
         body += _experiment_text(name, summary)
     if not results and not summary:
-        body += f"Not measured yet: `phydemo evaluate --checkpoint {folder} --card` writes its table.\n"
+        body += f"Not measured yet: `phydemo evaluate --checkpoint {name} --card` writes its table.\n"
     card = ModelCard(f"---\n{card_metadata(name, cfg['scenario'], results).to_yaml()}\n---\n\n{body}")
     path = folder / "README.md"
     card.save(path)

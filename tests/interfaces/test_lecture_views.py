@@ -15,12 +15,13 @@ from phydemo.eval.error_map import MAP_FILE, error_map
 from phydemo.eval.findings import FINDINGS
 from phydemo.eval.metrics import fully_visible, velocity_error
 from phydemo.eval.rollout import Rollout
+from phydemo.model.checkpoint import shipped_checkpoints
 from phydemo.world.physics import simulate
 from phydemo.world.render import render
 from phydemo.world.scenes import make_params
 
 ROOT = Path(__file__).resolve().parents[2]
-SHIPPED = sorted(p.name for p in (ROOT / "checkpoints").iterdir() if (p / "model_index.json").is_file())
+SHIPPED = [p.name for p in shipped_checkpoints(ROOT / "checkpoints", world="balls")]  # the ball tabs' models
 SCENES = {"uniform": (2.5, 2.5), "parabola": (2.0, 2.0), "collision": (2.5, 2.5)}
 
 

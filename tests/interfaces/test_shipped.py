@@ -11,15 +11,19 @@ import pytest
 import yaml
 
 from phydemo.cli import main
+from phydemo.eval.combinatorial import capped_psnr, generate_scenes
 from phydemo.eval.lab import EXPERIMENTS
+from phydemo.eval.phyre_judge import judge
 from phydemo.eval.rollout import run_rollout
-from phydemo.model.checkpoint import load_pipeline, read_training_distribution
+from phydemo.model.checkpoint import load_pipeline, read_training_distribution, shipped_checkpoints
 from phydemo.protocol import DEFAULT_STEPS, NUM_FRAMES
 from phydemo.report import write_card
 from phydemo.world.scenes import make_params
 
 ROOT = Path(__file__).resolve().parents[2]
 CHECKPOINTS = sorted(p for p in (ROOT / "checkpoints").iterdir() if (p / "model_index.json").exists())
+BALL_CHECKPOINTS = shipped_checkpoints(ROOT / "checkpoints", world="balls")
+PHYRE_CHECKPOINTS = shipped_checkpoints(ROOT / "checkpoints", world="phyre")
 
 
 def test_there_is_a_shipped_uniform_checkpoint():
@@ -45,7 +49,7 @@ def test_checkpoint_files_are_small_and_described(folder):
     assert (folder / "README.md").exists()
 
 
-@pytest.mark.parametrize("folder", CHECKPOINTS, ids=lambda p: p.name)
+@pytest.mark.parametrize("folder", BALL_CHECKPOINTS, ids=lambda p: p.name)
 def test_checkpoint_loads_and_generates(folder):
     pipe = load_pipeline(folder)
     pipe.set_progress_bar_config(disable=True)
@@ -56,6 +60,18 @@ def test_checkpoint_loads_and_generates(folder):
     assert r.generated.shape == r.gt_frames.shape == (NUM_FRAMES, size, size, 3)
     assert np.array_equal(r.generated[:3], r.gt_frames[:3])
     assert np.isfinite(r.report.error)
+
+
+@pytest.mark.parametrize("folder", PHYRE_CHECKPOINTS, ids=lambda p: p.name)
+def test_phyre_checkpoint_loads_and_generates_a_scene_from_its_first_frame(folder):
+    """A Scenes model: given the first frame of a held-out template's scene, 31 frames of the same scene, judged."""
+    pipe = load_pipeline(folder)
+    truth, generated = generate_scenes(pipe, [(65, 4)], steps=DEFAULT_STEPS)
+    assert pipe.num_cond_frames == 1 and generated.shape == truth.shape == (1, NUM_FRAMES, 128, 128, 3)
+    assert np.array_equal(generated[0, :1], truth[0, :1])
+    assert not np.array_equal(generated[0, 1:], np.repeat(truth[0, :1], NUM_FRAMES - 1, 0))  # it generated frames
+    assert capped_psnr(truth[0], generated[0], 1) > 15  # dB: the scene's objects where the truth has them, roughly
+    assert judge(generated[0]).reason  # the judge reads it: a fault, or 'nothing abnormal'
 
 
 def test_generate_cli_json_and_video(tmp_path):

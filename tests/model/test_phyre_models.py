@@ -17,6 +17,7 @@ from phydemo.eval.evaluate import quick_eval
 from phydemo.model.checkpoint import checkpoint_world, load_pipeline, shipped_checkpoints
 from phydemo.model.train import train
 from phydemo.model.train_config import TrainConfig
+from phydemo.protocol import EVAL_SEED
 from phydemo.release.export import export_run
 from phydemo.report import write_card
 from phydemo.world.distribution import PhyreDistribution, TrainingDistribution, distribution_from_dict
@@ -109,6 +110,11 @@ def test_evaluation_card_and_finding_of_phyre_models(shipped, tmp_path):
     assert set(saved["models"][0]["out_of_template"]) >= {"abnormal", "psnr", "ssim", "n"}
     assert saved["ground_truth"]["n"] == 8 and set(saved["baseline"]) == {"in_template", "out_of_template"}
     assert "67% with 6 templates" in reading(out) and "baseline" in format_finding(out)
+    # the finding reads a model's own table where it measured exactly these scenes, and samples afresh where not
+    table = {**res, "seed": EVAL_SEED, "in_template": {**res["in_template"], "psnr": 99.0}}
+    (root / "phyre-6" / "eval.json").write_text(json.dumps(table))
+    assert run_combinatorial((str(root / "phyre-6"),), n=2, path=None)["models"][0]["in_template"]["psnr"] == 99.0
+    assert run_combinatorial((str(root / "phyre-6"),), n=1, path=None)["models"][0]["in_template"]["psnr"] != 99.0
 
 
 def test_the_scene_board_judges_every_video_and_marks_the_templates(shipped, tmp_path):

@@ -4,12 +4,13 @@ from pathlib import Path
 
 import pytest
 
+from phydemo.model.checkpoint import shipped_checkpoints
 from phydemo.world.dataset import chunk_scene_params, generate, scene_params
 from phydemo.world.scenes import make_params
 from phydemo.world.training_index import INDEX_FILE, TrainingIndex
 
 ROOT = Path(__file__).resolve().parents[2]
-SHIPPED = sorted(p for p in (ROOT / "checkpoints").iterdir() if (p / "model_index.json").is_file())
+SHIPPED = shipped_checkpoints(ROOT / "checkpoints", world="balls")  # a PHYRE-like model has no training balls
 
 
 @pytest.mark.parametrize("scenario,kwargs", [("uniform", {}), ("collision", {}),
