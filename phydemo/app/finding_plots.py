@@ -122,7 +122,7 @@ def visual_ambiguity_figure(result: dict) -> go.Figure:
                              mode="lines", line=dict(shape="hv", color="gray", dash="dash")))
     fig.add_trace(go.Scatter(x=x, y=[r["model_pass_rate"] for r in rows], name=f"{result['checkpoint']}: share passed",
                              mode="lines+markers", marker=dict(size=7, color="firebrick")))
-    fig.update_layout(xaxis=dict(title=f"red ball radius (px at {result['resolution']} px)"),
+    fig.update_layout(xaxis=dict(title=f"red ball radius (px at {result['frame_size']} px)"),
                       yaxis=dict(title="passed through the gap", range=[-0.05, 1.05]),
                       title=dict(text="Visual ambiguity: the radius swept in sub-pixel steps", font=dict(size=13)),
                       **LAYOUT)

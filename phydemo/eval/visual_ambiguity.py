@@ -60,7 +60,7 @@ def run_visual_ambiguity(checkpoint: str = "phyre-60", radii=RADII, seeds: int =
         d = np.abs(firsts[k].astype(int) - firsts[k - 1].astype(int)).max(axis=-1)
         diff = {"radii": [rows[k - 1]["radius"], rows[k]["radius"]], "pixels_changed": int((d > 0).sum()),
                 "max_level_change": int(d.max())}
-    return {"checkpoint": str(checkpoint), "resolution": size, "steps": steps, "seeds": seeds, "seed": seed,
+    return {"checkpoint": str(checkpoint), "frame_size": size, "steps": steps, "seeds": seeds, "seed": seed,
             "gap": {"static_x": list(GAP_X), "static_radius": STATIC_RADIUS, "width": GAP_X[1] - GAP_X[0] - 2 * STATIC_RADIUS},
             "pixel_units": WIDTH / size, "rows": rows, "truth_threshold": r_truth, "model_threshold": r_model,
             "shift_px": None if r_truth is None or r_model is None else pixels(r_model - r_truth, size),
@@ -84,5 +84,5 @@ def reading(res: dict) -> str:
         how = (f"The model's flips at radius {model:.3f}, {res['shift_px']:+.2f} px from the truth's "
                f"({(model - truth) / step:+.1f} sweep steps).")
     return (f"The red ball passes the gap in truth up to radius {truth:.3f} (a sweep step is {step:.3f} units, "
-            f"{step / px:.3f} px at {res['resolution']} px).{seen} {how} Rollouts where the red ball was lost: "
+            f"{step / px:.3f} px at {res['frame_size']} px).{seen} {how} Rollouts where the red ball was lost: "
             f"{res['lost']} of {res['n']}. The paper found that its model could not resolve such sub-pixel differences.")

@@ -161,4 +161,6 @@ def test_visual_ambiguity_finds_the_truths_threshold_and_reads_each_rollout(ship
     assert sum(sum(r["model"].values()) for r in res["rows"]) == 8  # passed + stopped + lost: none skipped
     assert res["given_frame_change"]["radii"] == [0.2, 0.202]
     assert "passes the gap in truth up to radius 0.20" in reading(res)
+    saved = {**res, "resolution": {"phyre-6": 128}}  # as findings.compute saves it: every finding's checkpoint -> px
+    assert " px at 128 px)" in reading(saved) and "{" not in reading(saved)
     assert len(finding_figure({"finding": "visual-ambiguity", **res}).data) == 2
