@@ -21,7 +21,7 @@ from phydemo.report import write_card
 from phydemo.world.scenes import make_params
 
 ROOT = Path(__file__).resolve().parents[2]
-CHECKPOINTS = sorted(p for p in (ROOT / "checkpoints").iterdir() if (p / "model_index.json").exists())
+CHECKPOINTS = shipped_checkpoints(ROOT / "checkpoints", world=None)  # every world
 BALL_CHECKPOINTS = shipped_checkpoints(ROOT / "checkpoints", world="balls")
 PHYRE_CHECKPOINTS = shipped_checkpoints(ROOT / "checkpoints", world="phyre")
 
