@@ -30,7 +30,7 @@ from phydemo.eval.error_map import load_error_map
 from phydemo.eval.findings import load_all as load_findings
 from phydemo.eval.lab import EXPERIMENTS, rollout_caption, run_experiment
 from phydemo.eval.rollout import Rollout, generated_speed, guess_errors, run_rollouts, scene_seeds
-from phydemo.model.checkpoint import CHECKPOINT_ROOT, default_device, load_pipeline, shipped_checkpoints
+from phydemo.model.checkpoint import CHECKPOINT_ROOT, default_device, load_serving_pipeline, shipped_checkpoints
 from phydemo.model.pipeline import PhyDiTPipeline
 from phydemo.protocol import DEFAULT_STEPS, MAX_STEPS, NUM_COND_FRAMES, WORLD_SIZE, sampling_steps
 from phydemo.report import (
@@ -118,8 +118,7 @@ class Demo:
         self.pipes: dict[str, PhyDiTPipeline] = {}
         self.folders: dict[str, Path] = {}
         for folder in shipped_checkpoints(root):
-            pipe = load_pipeline(folder, device=self.device)
-            pipe.set_progress_bar_config(disable=True)
+            pipe = load_serving_pipeline(folder, self.device)
             self.pipes[folder.name], self.folders[folder.name] = pipe, folder
         if not self.pipes:
             raise CheckpointError(f"{root}: no checkpoint folders found")

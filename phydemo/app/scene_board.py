@@ -19,7 +19,7 @@ from phydemo.app.result_cache import ResultCache
 from phydemo.errors import InputError, check_int
 from phydemo.eval.image_quality import video_psnr, video_ssim
 from phydemo.eval.phyre_judge import Verdict, judge
-from phydemo.model.checkpoint import load_pipeline, shipped_checkpoints
+from phydemo.model.checkpoint import load_serving_pipeline, shipped_checkpoints
 from phydemo.model.pipeline import PhyDiTPipeline
 from phydemo.protocol import MAX_STEPS
 from phydemo.video import frame_strip, side_by_side, stack_rows
@@ -51,8 +51,7 @@ class SceneBoard:
                  valid: Callable[[SceneResult], bool] | None = None):
         self.pipes: dict[str, PhyDiTPipeline] = {}
         for folder in shipped_checkpoints(root, world="phyre"):
-            pipe = load_pipeline(folder, device=device)
-            pipe.set_progress_bar_config(disable=True)
+            pipe = load_serving_pipeline(folder, device)
             self.pipes[folder.name] = pipe
         # fewest templates first: the order of the finding
         self.names = sorted(self.pipes, key=lambda n: len(self.pipes[n].training_distribution.templates))

@@ -75,6 +75,17 @@ class FrameAutoencoder(ModelMixin, ConfigMixin):
         widths = tuple(block_out_channels)
         self.encoder = Encoder(in_channels, widths, latent_channels, unshuffle)
         self.decoder = Decoder(in_channels, widths, latent_channels, unshuffle)
+        self.use_bf16_decode = False
+
+    def enable_bf16_decode(self) -> None:
+        """Decode videos under bfloat16 autocast (the weights stay float32), as diffusers' ``enable_slicing`` switches
+        a vae's decoding: on a CPU with AMX 4x faster (28 frames: 19 against 84 ms on 2 cores), the frames within 5 of
+        255 levels of float32's (mean 0.02), the velocity error of a rollout within 0.003. For serving only: every
+        measurement decodes in float32 (docs/serving.md)."""
+        self.use_bf16_decode = True
+
+    def disable_bf16_decode(self) -> None:
+        self.use_bf16_decode = False
 
     @property
     def spatial_compression(self) -> int:
@@ -130,5 +141,6 @@ class FrameAutoencoder(ModelMixin, ConfigMixin):
         z = latents * std + mean
         b, c, t, h, w = z.shape
         flat = self._channels_last(z.transpose(1, 2).reshape(b * t, c, h, w))
-        x = torch.cat([self.decode(flat[i:i + chunk]) for i in range(0, len(flat), chunk)])
+        with torch.autocast(flat.device.type, dtype=torch.bfloat16, enabled=self.use_bf16_decode):
+            x = torch.cat([self.decode(flat[i:i + chunk]) for i in range(0, len(flat), chunk)]).to(z.dtype)
         return x.reshape(b, t, *x.shape[1:]).transpose(1, 2)

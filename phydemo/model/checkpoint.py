@@ -37,6 +37,12 @@ def default_device() -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
+def bf16_is_fast(device: str | torch.device) -> bool:
+    """Whether bfloat16 convolutions beat float32 on ``device``: a CPU with AMX tiles (4x on the app's decoding; a
+    CPU without them emulates bfloat16 and is many times slower). GPUs decode fast enough in float32."""
+    return torch.device(device).type == "cpu" and torch.cpu._is_amx_tile_supported()
+
+
 def resolve_checkpoint(name_or_path: str | Path) -> Path:
     """A folder given as a path, or a shipped checkpoint given by name (``uniform``): works from any directory."""
     path = Path(name_or_path)
@@ -119,6 +125,16 @@ def load_pipeline(folder: str | Path, device: str | torch.device | None = None,
         other = UPSAMPLER_FOLDER if upsampler is not None else VAE_FOLDER
         raise CheckpointError(f"{cfg_path} and {folder / other / 'config.json'}: {e}") from None
     return pipe.to(device or default_device())
+
+
+def load_serving_pipeline(folder: str | Path, device: str | torch.device) -> PhyDiTPipeline:
+    """A checkpoint as the app serves it: no progress bars, and the vae decoding in bfloat16 where that is fast
+    (``bf16_is_fast``): 4x less decoding a rollout on the app's CPUs, for frames within 5 of 255 levels."""
+    pipe = load_pipeline(folder, device=device)
+    pipe.set_progress_bar_config(disable=True)
+    if pipe.vae is not None and bf16_is_fast(device):
+        pipe.vae.enable_bf16_decode()
+    return pipe
 
 
 def _load_vae(folder: Path, transformer: VideoDiT, dist: TrainingDistribution) -> FrameAutoencoder | None:

@@ -78,6 +78,13 @@ def test_batched_rollouts_match_rollouts_alone(demo):
         assert np.abs(a.astype(int) - b.rollout.generated.astype(int)).max() <= 1  # float rounding at most
 
 
+def test_the_app_decodes_in_bf16_only_where_it_is_fast(demo):
+    from phydemo.model.checkpoint import bf16_is_fast
+
+    vaes = [p.vae for p in list(demo.pipes.values()) + list(demo.scenes.pipes.values()) if p.vae is not None]
+    assert vaes and all(v.use_bf16_decode == bf16_is_fast(demo.device) for v in vaes)
+
+
 def test_work_per_request_is_capped_with_a_clear_message(demo):
     with pytest.raises(InputError, match=rf"at most 10 steps for 32 rollouts \(rollouts x steps <= {MAX_WORK}"):
         demo.sweep("uniform", 0.2, 6.0, 32, 1.0, "red", "circle", 0, 100)

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from phydemo.video import encode_mp4, frame_strip, read_video, side_by_side, write_mp4
+from phydemo.video import caption, encode_mp4, frame_strip, read_video, side_by_side, upscale, write_mp4
 from phydemo.world import dataset as data
 from phydemo.world.physics import simulate
 from phydemo.world.phyworld_hdf5 import PhyWorldHDF5, write_phyworld_hdf5
@@ -49,6 +49,18 @@ def test_side_by_side_and_strip_shapes():
     assert (sbs[:, :14] < 255).any()  # a caption was drawn
     strip = frame_strip(frames, every=4, size=64)
     assert strip.shape == (64, 8 * 64 + 7 * 2, 3)
+
+
+def test_side_by_side_places_each_upscaled_panel_under_its_caption():
+    rng = np.random.default_rng(0)
+    panels = [rng.integers(0, 256, (5, 32, 32, 3), dtype=np.uint8), rng.integers(0, 256, (5, 64, 64, 3), dtype=np.uint8)]
+    sbs = side_by_side(panels, ["ground truth", "generated"], size=128, gap=4)
+    assert sbs.shape == (5, 14 + 128, 128 + 4 + 128, 3)
+    assert np.array_equal(sbs[:, 14:, :128], upscale(panels[0], 128))
+    assert np.array_equal(sbs[:, 14:, 132:], upscale(panels[1], 128))
+    assert (sbs[:, :, 128:132] == 160).all()  # the grey gap
+    assert np.array_equal(sbs[0, :14, :128], caption("ground truth", 128))
+    assert np.array_equal(sbs[3, :14, 132:], caption("generated", 128))
 
 
 def test_dataset_is_deterministic_and_independent_of_workers(tmp_path):
