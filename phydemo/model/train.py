@@ -210,7 +210,9 @@ def train(cfg: TrainConfig, evaluate: Callable[[PhyDiTPipeline, TrainConfig], di
     while step < cfg.max_steps:
         idx = np.sort(rng.choice(len(data), cfg.batch_size, replace=False))
         x0 = to_tensor(data[idx]).to(accelerator.device)
-        with accelerator.autocast():
+        # bf16 autocast by hand: accelerate's mixed_precision is fixed once per process, and one process may train
+        # runs of both precisions (the findings' commands, the tests)
+        with torch.autocast(accelerator.device.type, dtype=torch.bfloat16, enabled=cfg.mixed_precision == "bf16"):
             p_high = cfg.high_noise_fraction if step >= cfg.high_noise_from_step else 0.0
             loss = flow_matching_loss(model, x0, gen, p_high, cfg.ball_loss_weight, cfg.ball_loss_dilate, background)
         accelerator.backward(loss)

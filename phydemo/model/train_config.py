@@ -51,6 +51,9 @@ class TrainConfig:
     # decays to 0 (decay_steps): annealed, they beat their lagging EMA (uniform ID error 0.057 vs 0.065, n = 128)
     final_weights: str = "ema"
     grad_clip: float = 1.0
+    # mixed precision: "no" (float32) or "bf16" (bfloat16 autocast; weights and optimizer stay float32): on a
+    # CPU with AMX a step of the latent DiT takes 0.50 against 0.72 s (a CPU without AMX emulates bfloat16, far slower)
+    mixed_precision: str = "no"
     seed: int = 0
     log_every: int = 50
     ckpt_every: int = 500
@@ -67,6 +70,8 @@ class TrainConfig:
 
     def __post_init__(self):
         self.model = resolve_model(self.model)
+        if self.mixed_precision not in ("no", "bf16"):
+            raise ValueError(f"mixed_precision={self.mixed_precision!r}; allowed: no, bf16")
         if self.final_weights not in ("ema", "raw"):
             raise ValueError(f"final_weights={self.final_weights!r}; allowed: ema, raw")
         if not isinstance(self.anneal_at, (list, tuple)):

@@ -218,6 +218,31 @@ def test_training_run_checkpoints_and_resumes(tmp_path):
     assert json.loads((folder / "train_state.json").read_text())["step"] == 4
 
 
+def test_a_bf16_run_trains_under_autocast_and_keeps_float32_weights(tmp_path, monkeypatch):
+    """``mixed_precision: bf16``: the forward runs under bfloat16 autocast, the loss is finite, the
+    weights, optimizer state and the shipped model stay float32; an unknown precision is refused by name."""
+    from phydemo.model import train as train_mod
+
+    seen = []
+    loss_fn = train_mod.flow_matching_loss
+
+    def spy(model, x0, *a, **k):
+        seen.append(torch.is_autocast_enabled("cpu") and torch.get_autocast_dtype("cpu") == torch.bfloat16)
+        return loss_fn(model, x0, *a, **k)
+
+    monkeypatch.setattr(train_mod, "flow_matching_loss", spy)
+    folder = train_mod.train(tiny_train_config(tmp_path, max_steps=6, ckpt_every=6, lr=3e-3, mixed_precision="bf16"))
+    assert seen == [True] * 6
+    losses = [json.loads(line)["loss"] for line in (tmp_path / "runs/tiny/log.jsonl").read_text().splitlines()
+              if "loss" in line]
+    assert len(losses) == 6 and all(np.isfinite(losses))
+    state = torch.load(tmp_path / "runs/tiny/state.pt", map_location="cpu", weights_only=True)
+    assert all(v.dtype == torch.float32 for v in state["model"].values())
+    assert load_pipeline(folder).transformer.dtype == torch.float32
+    with pytest.raises(ValueError, match="mixed_precision='fp8'; allowed: no, bf16"):
+        tiny_train_config(tmp_path, mixed_precision="fp8")
+
+
 def test_final_weights_raw_ships_the_annealed_weights_and_a_finished_run_reexports(tmp_path):
     from phydemo.model.train import train
 
