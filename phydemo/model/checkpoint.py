@@ -18,6 +18,7 @@ from safetensors import SafetensorError
 
 from phydemo.errors import CheckpointError
 from phydemo.model.autoencoder import FrameAutoencoder
+from phydemo.model.bf16 import bf16_is_fast
 from phydemo.model.dit import VideoDiT
 from phydemo.model.pipeline import PhyDiTPipeline
 from phydemo.model.upsampler import FrameUpsampler
@@ -35,12 +36,6 @@ UPSAMPLER_FOLDER = "upsampler"
 def default_device() -> str:
     """The device every command and the app run on: the GPU when there is one."""
     return "cuda" if torch.cuda.is_available() else "cpu"
-
-
-def bf16_is_fast(device: str | torch.device) -> bool:
-    """Whether bfloat16 convolutions beat float32 on ``device``: a CPU with AMX tiles (4x on the app's decoding; a
-    CPU without them emulates bfloat16 and is many times slower). GPUs decode fast enough in float32."""
-    return torch.device(device).type == "cpu" and torch.cpu._is_amx_tile_supported()
 
 
 def resolve_checkpoint(name_or_path: str | Path) -> Path:
@@ -128,12 +123,13 @@ def load_pipeline(folder: str | Path, device: str | torch.device | None = None,
 
 
 def load_serving_pipeline(folder: str | Path, device: str | torch.device) -> PhyDiTPipeline:
-    """A checkpoint as the app serves it: no progress bars, and the vae decoding in bfloat16 where that is fast
-    (``bf16_is_fast``): 4x less decoding a rollout on the app's CPUs, for frames within 5 of 255 levels."""
+    """A checkpoint as the app serves it: no progress bars, and its frame model (the vae's decoder or the cascade's
+    upsampler) in bfloat16 where that is fast (``bf16_is_fast``), for frames within a few of 255 levels."""
     pipe = load_pipeline(folder, device=device)
     pipe.set_progress_bar_config(disable=True)
-    if pipe.vae is not None and bf16_is_fast(device):
-        pipe.vae.enable_bf16_decode()
+    for frame_model in (pipe.vae, pipe.upsampler):
+        if frame_model is not None and bf16_is_fast(device):
+            frame_model.enable_bf16()
     return pipe
 
 

@@ -15,6 +15,7 @@ from diffusers.configuration_utils import ConfigMixin, register_to_config
 from diffusers.models.modeling_utils import ModelMixin
 
 from phydemo.model.autoencoder import ResBlock
+from phydemo.model.bf16 import Bf16Inference
 
 
 class ModulatedResBlock(nn.Module):
@@ -47,7 +48,7 @@ class ReferenceEncoder(nn.Module):
         return self.net(frame)
 
 
-class FrameUpsampler(ModelMixin, ConfigMixin):
+class FrameUpsampler(ModelMixin, ConfigMixin, Bf16Inference):
     """Frames in [-1, 1]: low (N, 3, h, w) and a reference (N, 3, h * scale, w * scale) -> (N, 3, h * scale, w * scale)."""
 
     @register_to_config
@@ -94,6 +95,8 @@ class FrameUpsampler(ModelMixin, ConfigMixin):
         ``chunk`` frames at a time (not clamped)."""
         b, c, t, h, w = low.shape
         frames = low.transpose(1, 2).reshape(b * t, c, h, w)
-        refs = self.reference(reference).repeat_interleave(t, dim=0)  # once per video
-        out = torch.cat([self.upsample(frames[i:i + chunk], refs[i:i + chunk]) for i in range(0, len(frames), chunk)])
+        with self.bf16_autocast(low.device):  # off unless enabled (the app, where bf16_is_fast)
+            refs = self.reference(reference).repeat_interleave(t, dim=0)  # once per video
+            out = torch.cat([self.upsample(frames[i:i + chunk], refs[i:i + chunk])
+                             for i in range(0, len(frames), chunk)]).to(low.dtype)
         return out.reshape(b, t, *out.shape[1:]).transpose(1, 2)

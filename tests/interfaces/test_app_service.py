@@ -78,11 +78,13 @@ def test_batched_rollouts_match_rollouts_alone(demo):
         assert np.abs(a.astype(int) - b.rollout.generated.astype(int)).max() <= 1  # float rounding at most
 
 
-def test_the_app_decodes_in_bf16_only_where_it_is_fast(demo):
-    from phydemo.model.checkpoint import bf16_is_fast
+def test_the_app_runs_its_frame_models_in_bf16_only_where_it_is_fast(demo):
+    from phydemo.model.bf16 import bf16_is_fast
 
-    vaes = [p.vae for p in list(demo.pipes.values()) + list(demo.scenes.pipes.values()) if p.vae is not None]
-    assert vaes and all(v.use_bf16_decode == bf16_is_fast(demo.device) for v in vaes)
+    pipes = list(demo.pipes.values()) + list(demo.scenes.pipes.values())
+    frame_models = [m for p in pipes for m in (p.vae, p.upsampler) if m is not None]
+    assert any(p.upsampler is not None for p in pipes) and any(p.vae is not None for p in pipes)
+    assert all(m.use_bf16 == bf16_is_fast(demo.device) for m in frame_models)
 
 
 def test_work_per_request_is_capped_with_a_clear_message(demo):

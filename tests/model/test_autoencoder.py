@@ -36,21 +36,22 @@ def test_shapes_and_compression():
 def test_bf16_decoding_draws_the_float32_frames_within_a_few_levels():
     """The app's decoding (bfloat16 autocast where the CPU has AMX) on the shipped autoencoder and a real video: the
     same frames within a few of 255 levels, deterministic, and off unless asked for."""
-    from phydemo.model.checkpoint import CHECKPOINT_ROOT, bf16_is_fast
+    from phydemo.model.bf16 import bf16_is_fast
+    from phydemo.model.checkpoint import CHECKPOINT_ROOT
     from phydemo.model.pipeline import from_model_space, to_model_space
     from phydemo.world.physics import simulate
     from phydemo.world.render import render
     from phydemo.world.scenes import UniformParams
 
     vae = FrameAutoencoder.from_pretrained(CHECKPOINT_ROOT / "autoencoder").eval()
-    assert not vae.use_bf16_decode
+    assert not vae.use_bf16
     frames = render(simulate(UniformParams(3.0, 0.9).validate()), 128)[None, :8]
     with torch.no_grad():
         z = vae.encode_video(to_model_space(frames))
         full = from_model_space(vae.decode_video(z))
-        vae.enable_bf16_decode()
+        vae.enable_bf16()
         half, again = from_model_space(vae.decode_video(z)), from_model_space(vae.decode_video(z))
-        vae.disable_bf16_decode()
+        vae.disable_bf16()
         assert np.array_equal(from_model_space(vae.decode_video(z)), full)
     diff = np.abs(full.astype(int) - half.astype(int))
     assert half.dtype == np.uint8 and half.shape == full.shape and np.array_equal(half, again)

@@ -81,6 +81,26 @@ def test_cascade_returns_full_resolution_frames_and_the_given_ones_unchanged():
         pipe(cond[:, :3, :16, :16])
 
 
+def test_the_shipped_cascade_in_bf16_draws_its_float32_rollout_within_a_few_levels():
+    """The app's upsampling (bfloat16 autocast where the CPU has AMX) on the shipped collision cascade: the same
+    rollout within a few of 255 levels, the same velocity error to 3 decimals, and float32 again once disabled."""
+    from phydemo.eval.rollout import run_rollouts
+    from phydemo.world.scenes import make_params
+
+    pipe = load_pipeline("collision")
+    pipe.set_progress_bar_config(disable=True)
+    scene = make_params("collision", speed1=3.0, speed2=2.0, radius1=1.0, radius2=0.8, color1="red", color2="blue")
+    (full,) = run_rollouts(pipe, [scene], seed=[1], steps=1)
+    pipe.upsampler.enable_bf16()
+    (half,) = run_rollouts(pipe, [scene], seed=[1], steps=1)
+    pipe.upsampler.disable_bf16()
+    (again,) = run_rollouts(pipe, [scene], seed=[1], steps=1)
+    diff = np.abs(full.generated.astype(int) - half.generated.astype(int))
+    assert 0 < diff.max() <= 8 and diff.mean() < 0.5
+    assert abs(full.report.error - half.report.error) < 1e-3
+    assert np.array_equal(again.generated, full.generated)
+
+
 def test_cascade_parts_that_do_not_fit_are_refused():
     with pytest.raises(ValueError, match="upsampler takes 3 x 32 x 32"):
         cascade(FrameUpsampler(sample_size=128, scale=4, width=8, depth=1))
