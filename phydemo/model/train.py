@@ -151,10 +151,13 @@ def checkpoint_state(folder: Path) -> dict:
     return json.loads(path.read_text()) if path.is_file() else {}
 
 
-def run_state(cfg: TrainConfig, step: int, elapsed_min: float) -> dict:
-    """What a checkpoint's train_state.json records: steps and minutes of this run, and with ``init_from`` those of
-    the run it started from, so a model card can state the whole training a fine-tuned model saw."""
+def run_state(cfg: TrainConfig, step: int, elapsed_min: float, precision: str | None = None) -> dict:
+    """What a checkpoint's train_state.json records: steps and minutes of this run (and the arithmetic its last
+    session used: "bf16" or "no"), and with ``init_from`` those of the run it started from, so a model card can state
+    the whole training a fine-tuned model saw."""
     state = {"step": step, "elapsed_min": elapsed_min}
+    if precision:
+        state["mixed_precision"] = precision
     if cfg.init_from:
         base = checkpoint_state(TrainConfig.from_yaml(cfg.init_from).run_dir / "checkpoint")
         state["init_from"] = {"config": cfg.init_from, **base}
@@ -184,7 +187,7 @@ def train(cfg: TrainConfig, evaluate: Callable[[PhyDiTPipeline, TrainConfig], di
     if cfg.init_from and not state_path.exists():
         model.load_state_dict(initial_weights(cfg, evaluate))
     ema = EMAModel(model.parameters(), decay=cfg.ema_decay)
-    step, elapsed_before = 0, 0.0
+    step, elapsed_before, precision_before = 0, 0.0, None
     if state_path.exists():  # resume: weights-only load of our own tensors (no pickled objects)
         state = torch.load(state_path, map_location="cpu", weights_only=True)
         model.load_state_dict(state["model"])
@@ -193,16 +196,18 @@ def train(cfg: TrainConfig, evaluate: Callable[[PhyDiTPipeline, TrainConfig], di
         ema.load_state_dict(state["ema"])
         step = int(state["step"])
         elapsed_before = float(state.get("elapsed_s", 0.0))
+        precision_before = state.get("precision")  # absent in states saved before it was recorded
         if accelerator.is_main_process:
             drop_log_after(log_path, step)  # records a killed run wrote after its last saved state
     if step >= cfg.max_steps:  # a finished run: only (re)write its checkpoint, with this config's final weights
         if accelerator.is_main_process:
             save_checkpoint(run_dir / "checkpoint", exported_model(model, ema, cfg, step), cfg,
-                            run_state(cfg, step, elapsed_before / 60))
+                            run_state(cfg, step, elapsed_before / 60, precision_before))
         return run_dir / "checkpoint"
     data, to_tensor = training_inputs(cfg)
     background = background_latent(load_autoencoder(cfg.autoencoder)) if cfg.autoencoder else None
     model, opt, sched = accelerator.prepare(model, opt, sched)
+    precision = cfg.precision(accelerator.device)
     ema.to(accelerator.device)
     rng = np.random.default_rng([cfg.seed, step, accelerator.process_index])
     gen = torch.Generator().manual_seed(cfg.seed * 1000003 + step * 7919 + accelerator.process_index)
@@ -212,7 +217,7 @@ def train(cfg: TrainConfig, evaluate: Callable[[PhyDiTPipeline, TrainConfig], di
         x0 = to_tensor(data[idx]).to(accelerator.device)
         # bf16 autocast by hand: accelerate's mixed_precision is fixed once per process, and one process may train
         # runs of both precisions (the findings' commands, the tests)
-        with torch.autocast(accelerator.device.type, dtype=torch.bfloat16, enabled=cfg.mixed_precision == "bf16"):
+        with torch.autocast(accelerator.device.type, dtype=torch.bfloat16, enabled=precision == "bf16"):
             p_high = cfg.high_noise_fraction if step >= cfg.high_noise_from_step else 0.0
             loss = flow_matching_loss(model, x0, gen, p_high, cfg.ball_loss_weight, cfg.ball_loss_dilate, background)
         accelerator.backward(loss)
@@ -245,10 +250,10 @@ def train(cfg: TrainConfig, evaluate: Callable[[PhyDiTPipeline, TrainConfig], di
                 tmp = state_path.with_suffix(".tmp")
                 elapsed = elapsed_before + time.time() - t_start  # over all resumed sessions
                 torch.save({"model": raw.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
-                            "ema": ema.state_dict(), "step": step, "elapsed_s": elapsed}, tmp)
+                            "ema": ema.state_dict(), "step": step, "elapsed_s": elapsed, "precision": precision}, tmp)
                 tmp.replace(state_path)
                 save_checkpoint(run_dir / "checkpoint", export or exported_model(raw, ema, cfg, step), cfg,
-                                run_state(cfg, step, elapsed / 60))
+                                run_state(cfg, step, elapsed / 60, precision))
         if out_of_time:
             break
     accelerator.wait_for_everyone()  # the main process evaluates and saves last

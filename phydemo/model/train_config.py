@@ -11,8 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+import torch
 import yaml
 
+from phydemo.model.bf16 import bf16_is_fast
 from phydemo.model.dit import MODEL_PRESETS
 from phydemo.world.phyre_sets import split_pairs, template_count
 
@@ -51,9 +53,11 @@ class TrainConfig:
     # decays to 0 (decay_steps): annealed, they beat their lagging EMA (uniform ID error 0.057 vs 0.065, n = 128)
     final_weights: str = "ema"
     grad_clip: float = 1.0
-    # mixed precision: "no" (float32) or "bf16" (bfloat16 autocast; weights and optimizer stay float32): on a
-    # CPU with AMX a step of the latent DiT takes 0.50 against 0.72 s (a CPU without AMX emulates bfloat16, far slower)
-    mixed_precision: str = "no"
+    # arithmetic, not recipe (NUMERICS): "bf16" trains under bfloat16 autocast (weights and optimizer stay float32),
+    # "no" in float32, "auto" in bf16 where that is fast (a CPU with AMX: a step 0.69 -> 0.55 s on 2 threads) and in
+    # float32 elsewhere (a CPU without AMX emulates bf16, 25x slower). At equal steps the two learn alike (issue 37:
+    # +0.0032 +- 0.0047 on 128 tuning scenes), so the choice is the machine's; train_state.json records what ran
+    mixed_precision: str = "auto"
     seed: int = 0
     log_every: int = 50
     ckpt_every: int = 500
@@ -70,8 +74,8 @@ class TrainConfig:
 
     def __post_init__(self):
         self.model = resolve_model(self.model)
-        if self.mixed_precision not in ("no", "bf16"):
-            raise ValueError(f"mixed_precision={self.mixed_precision!r}; allowed: no, bf16")
+        if self.mixed_precision not in ("auto", "no", "bf16"):
+            raise ValueError(f"mixed_precision={self.mixed_precision!r}; allowed: auto, no, bf16")
         if self.final_weights not in ("ema", "raw"):
             raise ValueError(f"final_weights={self.final_weights!r}; allowed: ema, raw")
         if not isinstance(self.anneal_at, (list, tuple)):
@@ -86,6 +90,12 @@ class TrainConfig:
         if self.final_weights == "raw" and not self.decay_steps:
             raise ValueError("final_weights=raw needs decay_steps (raw weights are only annealed at lr 0)")
 
+    def precision(self, device: str | torch.device) -> str:
+        """The arithmetic a run of this config uses on ``device``: "bf16" or "no" (``auto`` resolved)."""
+        if self.mixed_precision == "auto":
+            return "bf16" if bf16_is_fast(device) else "no"
+        return self.mixed_precision
+
     @property
     def run_dir(self) -> Path:
         return Path(self.output_dir) / self.name
@@ -97,10 +107,16 @@ BOOKKEEPING = ("name", "max_minutes", "torch_threads", "output_dir", "data_dir",
                "eval_every", "eval_n", "eval_steps")
 
 
+# options that change the arithmetic of a run, not what it learns, measured so (mixed_precision: bf16 against float32
+# at equal steps, +0.0032 +- 0.0047 on 128 paired tuning scenes; docs/training.md): runs that differ only in these and
+# in bookkeeping share a recipe, so a finding may hold models trained on machines with and without AMX
+NUMERICS = ("mixed_precision",)
+
+
 def recipe_differences(a: dict, b: dict) -> list[str]:
     """The options in which two training configs (as dicts, e.g. two checkpoints' ``train_config.yaml``) differ, in
-    name order, bookkeeping left out: ``[]`` means that the two were trained on the same recipe."""
-    return [k for k in sorted((set(a) | set(b)) - set(BOOKKEEPING)) if a.get(k) != b.get(k)]
+    name order, bookkeeping and numerics left out: ``[]`` means that the two were trained on the same recipe."""
+    return [k for k in sorted((set(a) | set(b)) - set(BOOKKEEPING) - set(NUMERICS)) if a.get(k) != b.get(k)]
 
 
 def config_from_yaml(cls, path: str | Path):

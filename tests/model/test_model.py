@@ -239,8 +239,20 @@ def test_a_bf16_run_trains_under_autocast_and_keeps_float32_weights(tmp_path, mo
     state = torch.load(tmp_path / "runs/tiny/state.pt", map_location="cpu", weights_only=True)
     assert all(v.dtype == torch.float32 for v in state["model"].values())
     assert load_pipeline(folder).transformer.dtype == torch.float32
-    with pytest.raises(ValueError, match="mixed_precision='fp8'; allowed: no, bf16"):
+    assert json.loads((folder / "train_state.json").read_text())["mixed_precision"] == "bf16"  # what ran
+    with pytest.raises(ValueError, match="mixed_precision='fp8'; allowed: auto, no, bf16"):
         tiny_train_config(tmp_path, mixed_precision="fp8")
+
+
+def test_auto_precision_is_the_machines_choice_and_not_a_recipe_difference():
+    from phydemo.model.bf16 import bf16_is_fast
+    from phydemo.model.train_config import recipe_differences
+
+    auto = TrainConfig(name="x")
+    assert auto.mixed_precision == "auto" and auto.precision("cpu") == ("bf16" if bf16_is_fast("cpu") else "no")
+    assert auto.precision("cuda") == "no" and TrainConfig(name="x", mixed_precision="bf16").precision("cuda") == "bf16"
+    a, b = {"lr": 3e-4, "mixed_precision": "no"}, {"lr": 3e-4, "mixed_precision": "bf16"}
+    assert recipe_differences(a, b) == [] and recipe_differences(a, {**b, "lr": 1e-4}) == ["lr"]
 
 
 def test_final_weights_raw_ships_the_annealed_weights_and_a_finished_run_reexports(tmp_path):
