@@ -197,8 +197,8 @@ def train(cfg: TrainConfig, evaluate: Callable[[PhyDiTPipeline, TrainConfig], di
         step = int(state["step"])
         elapsed_before = float(state.get("elapsed_s", 0.0))
         precision_before = state.get("precision")  # absent in states saved before it was recorded
-        if accelerator.is_main_process:
-            drop_log_after(log_path, step)  # records a killed run wrote after its last saved state
+    if accelerator.is_main_process:  # records a killed run wrote after its last saved state (all, if it saved none)
+        drop_log_after(log_path, step)
     if step >= cfg.max_steps:  # a finished run: only (re)write its checkpoint, with this config's final weights
         if accelerator.is_main_process:
             save_checkpoint(run_dir / "checkpoint", exported_model(model, ema, cfg, step), cfg,
