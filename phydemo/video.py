@@ -14,10 +14,14 @@ from phydemo.atomic import atomic_path
 FPS = 10  # one frame per 0.1 s of simulated time: the video plays in real time
 
 
+def upscale_factor(height: int, size: int) -> int:
+    """The whole-number factor by which frames ``height`` px high are upscaled toward ``size`` (1: left as they are)."""
+    return max(1, size // height)
+
+
 def upscale(frames: np.ndarray, size: int) -> np.ndarray:
     """Nearest-neighbour upscaling (T, h, w, 3) -> (T, size, size, 3) so small frames stay crisp."""
-    h = frames.shape[1]
-    k = max(1, size // h)
+    k = upscale_factor(frames.shape[1], size)
     return frames.repeat(k, axis=1).repeat(k, axis=2) if k > 1 else frames
 
 
@@ -100,7 +104,10 @@ _FONT = {  # 3x5 bitmap glyphs for captions (no font files needed)
 }
 
 
-def caption(text: str, width: int, height: int = 14, scale: int = 2) -> np.ndarray:
+CAPTION_HEIGHT = 14
+
+
+def caption(text: str, width: int, height: int = CAPTION_HEIGHT, scale: int = 2) -> np.ndarray:
     """A white strip (height, width, 3) with ``text`` drawn in black block capitals."""
     strip = np.full((height, width, 3), 255, dtype=np.uint8)
     x = 2
@@ -121,9 +128,9 @@ def side_by_side(panels: list[np.ndarray], captions: list[str], size: int = 256,
     written into one preallocated video through a broadcast view (no upscaled copy, no concatenation): a third of
     the time of building it piece by piece, for the same pixels."""
     t = len(panels[0])
-    ks = [max(1, size // f.shape[1]) for f in panels]
+    ks = [upscale_factor(f.shape[1], size) for f in panels]
     heights, widths = [f.shape[1] * k for f, k in zip(panels, ks)], [f.shape[2] * k for f, k in zip(panels, ks)]
-    cap_h = caption("", 1).shape[0]
+    cap_h = CAPTION_HEIGHT
     out = np.full((t, cap_h + max(heights), sum(widths) + gap * (len(panels) - 1), 3), 160, dtype=np.uint8)
     x = 0
     for frames, text, k, h, w in zip(panels, captions, ks, heights, widths):
