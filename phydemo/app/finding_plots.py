@@ -10,18 +10,23 @@ from plotly.subplots import make_subplots
 LAYOUT = dict(height=420, margin=dict(l=60, r=10, t=50, b=50), legend=dict(orientation="h", y=-0.18))
 
 
+def pair_disagreement(pair: dict) -> str:
+    """How a pair's verdict differs from the paper's, for its label: ", undecided (the paper: size)"."""
+    ours = "undecided" if pair["winner"] is None else f"{pair['winner']} wins"
+    return f", {ours} (the paper: {pair['paper']})"
+
+
 def attribute_order_figure(result: dict) -> go.Figure:
     """Per pair, the share of decisive rollouts that kept the first attribute, with its 95% Wilson interval (each
     pair labelled with its model's resolution)."""
     pairs, resolution = result["pairs"], result["resolution"]
-    labels = [f"{p['first']} vs {p['second']} ({resolution['lab-' + p['experiment']]} px)" for p in pairs]
+    labels = [f"{p['first']} vs {p['second']} ({resolution['lab-' + p['experiment']]} px)<br>"
+              f"{p['kept_first']} : {p['kept_second']} decisive" + ("" if p["agrees"] else pair_disagreement(p))
+              for p in pairs]
     share = [p["share_first"] for p in pairs]
     lo = [p["share_first"] - p["interval"][0] if p["share_first"] is not None else None for p in pairs]
     hi = [p["interval"][1] - p["share_first"] if p["share_first"] is not None else None for p in pairs]
-    text = [f"{p['kept_first']} : {p['kept_second']}" + ("" if p["agrees"] else " (differs from the paper)")
-            for p in pairs]
-    fig = go.Figure(go.Bar(y=labels, x=share, orientation="h", text=text, textposition="inside", insidetextanchor="middle",
-                           textfont=dict(color="white"),
+    fig = go.Figure(go.Bar(y=labels, x=share, orientation="h",
                            error_x=dict(type="data", symmetric=False, array=hi, arrayminus=lo),
                            marker_color=["seagreen" if p["agrees"] else "darkorange" for p in pairs]))
     fig.add_vline(x=0.5, line_dash="dash", line_color="gray")

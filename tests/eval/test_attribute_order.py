@@ -49,9 +49,15 @@ def test_a_cycle_is_reported_as_inconsistent():
     assert not attribute_order(cycle)["consistent"]
 
 
-def test_the_figure_labels_each_pair_with_its_models_resolution():
+def test_the_figure_labels_each_pair_with_its_models_resolution_counts_and_any_disagreement():
     from phydemo.app.finding_plots import finding_figure
 
-    result = attribute_order([summary("color-shape", 60, 2), summary("size-velocity", 30, 4)])
-    result.update(finding="attribute-order", resolution={"lab-color-shape": 32, "lab-size-velocity": 128})
-    assert list(finding_figure(result).data[0].y) == ["colour vs shape (32 px)", "size vs velocity (128 px)"]
+    pairs = [summary("color-shape", 60, 2), summary("size-velocity", 30, 4), summary("velocity-shape", 5, 9),
+             summary("size-shape", 2, 30)]
+    result = attribute_order(pairs)
+    result.update(finding="attribute-order", resolution={f"lab-{p['experiment']}": 128 for p in pairs}
+                  | {"lab-color-shape": 32})
+    assert list(finding_figure(result).data[0].y) == [
+        "colour vs shape (32 px)<br>60 : 2 decisive", "size vs velocity (128 px)<br>30 : 4 decisive",
+        "velocity vs shape (128 px)<br>5 : 9 decisive, undecided (the paper: velocity)",
+        "size vs shape (128 px)<br>2 : 30 decisive, shape wins (the paper: size)"]
