@@ -130,12 +130,11 @@ def side_by_side(panels: list[np.ndarray], captions: list[str], size: int = 256,
     t = len(panels[0])
     ks = [upscale_factor(f.shape[1], size) for f in panels]
     heights, widths = [f.shape[1] * k for f, k in zip(panels, ks)], [f.shape[2] * k for f, k in zip(panels, ks)]
-    cap_h = CAPTION_HEIGHT
-    out = np.full((t, cap_h + max(heights), sum(widths) + gap * (len(panels) - 1), 3), 160, dtype=np.uint8)
+    out = np.full((t, CAPTION_HEIGHT + max(heights), sum(widths) + gap * (len(panels) - 1), 3), 160, dtype=np.uint8)
     x = 0
     for frames, text, k, h, w in zip(panels, captions, ks, heights, widths):
-        out[:, :cap_h, x:x + w] = caption(text, w)
-        block = out[:, cap_h:cap_h + h, x:x + w].reshape(t, h // k, k, w // k, k, 3)
+        out[:, :CAPTION_HEIGHT, x:x + w] = caption(text, w)
+        block = out[:, CAPTION_HEIGHT:CAPTION_HEIGHT + h, x:x + w].reshape(t, h // k, k, w // k, k, 3)
         block[...] = frames[:, :, None, :, None]
         x += w + gap
     return out

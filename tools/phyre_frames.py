@@ -13,13 +13,15 @@ import torch
 from phydemo.eval.combinatorial import generate_scenes
 from phydemo.eval.phyre_judge import RED, judge, parse_frame
 from phydemo.model.checkpoint import load_pipeline
+from phydemo.world.distribution import PhyreDistribution
 from phydemo.world.phyre_sets import split_pairs
 
 
-def scene_pairs(split: str, templates: int, n: int, train_size: int) -> list[tuple[int, int]]:
-    """``n`` scenes of ``split``; for ``train``, spread evenly over the model's training set of ``train_size``."""
+def scene_pairs(split: str, dist: PhyreDistribution, n: int) -> list[tuple[int, int]]:
+    """``n`` scenes of ``split`` for a model that saw ``dist``; for ``train``, spread evenly over its training set."""
+    templates = len(dist.templates)
     if split == "train":
-        pairs = split_pairs("train", templates, train_size)
+        pairs = split_pairs("train", templates, dist.train_size)
         return pairs[::max(1, len(pairs) // n)][:n]
     return split_pairs(split, templates, n)
 
@@ -40,13 +42,12 @@ def main() -> None:
     ap.add_argument("--split", default="in_template", choices=["train", "in_template", "out_of_template"])
     ap.add_argument("--n", type=int, default=16)
     ap.add_argument("--frames", type=int, default=12)
-    ap.add_argument("--train-size", type=int, default=1800)
     args = ap.parse_args()
     torch.set_num_threads(1)
     for ckpt in args.checkpoints:
         pipe = load_pipeline(ckpt)
         pipe.set_progress_bar_config(disable=True)
-        pairs = scene_pairs(args.split, len(pipe.training_distribution.templates), args.n, args.train_size)
+        pairs = scene_pairs(args.split, pipe.training_distribution, args.n)
         truth, gen = generate_scenes(pipe, pairs, steps=1)
         ratio, psnr = frame_profile(truth, gen, args.frames)
         abnormal = sum(judge(g).abnormal for g in gen)
