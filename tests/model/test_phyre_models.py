@@ -110,6 +110,8 @@ def test_evaluation_card_and_finding_of_phyre_models(shipped, tmp_path):
     assert set(saved["models"][0]["out_of_template"]) >= {"abnormal", "psnr", "ssim", "n"}
     assert saved["ground_truth"]["n"] == 8 and set(saved["baseline"]) == {"in_template", "out_of_template"}
     assert "67% with 6 templates" in reading(out) and "baseline" in format_finding(out)
+    gain = [m["in_template"]["psnr"] - m["baseline"]["in_template"]["psnr"] for m in saved["models"]]
+    assert f"6 templates {gain[0] - gain[1] + 0.0:+.1f} dB against 30" in reading(out) and "-0%" not in reading(out)
     # the finding reads a model's own table where it measured exactly these scenes, and samples afresh where not
     table = {**res, "seed": EVAL_SEED, "in_template": {**res["in_template"], "psnr": 99.0}}
     (root / "phyre-6" / "eval.json").write_text(json.dumps(table))
