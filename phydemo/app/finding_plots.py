@@ -111,8 +111,9 @@ def combinatorial_figure(result: dict) -> go.Figure:
                              mode="markers", marker=dict(size=11, color="firebrick", symbol="circle-open")))
     fig.add_hline(y=result["ground_truth"]["abnormal"], line_dash="dot", line_color="gray",
                   annotation_text="judge on ground truth")
+    # the y range reaches past 1 so that a rate of 1 (every rollout abnormal) is not drawn cut in half at the edge
     fig.update_layout(xaxis=dict(title="training templates", type="log", tickvals=[6, 30, 60]),
-                      yaxis=dict(title="abnormal rate (automatic judge)", range=[0, 1]),
+                      yaxis=dict(title="abnormal rate (automatic judge)", range=[0, 1.05]),
                       title=dict(text="Combinatorial generalisation: the same videos and steps, more templates",
                                  font=dict(size=13)), **LAYOUT)
     return fig
