@@ -18,6 +18,9 @@ TERMS = ("*Velocity error*: the paper's metric, how far the balls' speeds, read 
          "can score at this resolution. *Clean*: each ball stays one blob of its true size in every scored frame.")
 
 
+LAB_HINT = "A mechanism-lab checkpoint, trained on restricted cases: run its experiment in the Lab tab."
+
+
 def measured_text(folder: Path) -> str:
     """Markdown: how good a checkpoint measured (its eval.json), so a lecture knows what to expect."""
     path = folder / "eval.json"
@@ -28,10 +31,10 @@ def measured_text(folder: Path) -> str:
                  f"{rid['clean_fraction']:.0%} of rollouts clean)"]
         parts += [f"{name} {r['error']:.3f} ({r['error'] / rid['error']:.1f}x ID)" for name, r in result_sets(res)[1:]]
         return (f"**Measured** on {res['n']} scenes per set ({sampling_steps(res['steps'])}), world units / s: "
-                + "; ".join(parts) + ".")
+                + "; ".join(parts) + "." + (f" {LAB_HINT}" if (folder / "experiment.json").exists() else ""))
     except FileNotFoundError:
         if (folder / "experiment.json").exists():
-            return "A mechanism-lab checkpoint, trained on restricted cases: run its experiment in the Lab tab."
+            return LAB_HINT
         return f"Not measured yet: `phydemo evaluate --checkpoint {folder} --card` writes its table."
     except (ValueError, KeyError, TypeError, ZeroDivisionError) as e:
         return f"No measured table: {path} is unreadable ({type(e).__name__}: {e})."

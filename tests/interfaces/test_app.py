@@ -51,7 +51,8 @@ def test_demo_states_each_checkpoints_measured_errors(demo, tmp_path):
     text = demo.measured_text("uniform")
     assert f"ID error {measured['id']['error']:.3f}" in text
     assert f"OOD speed {measured['ood']['v']['error']:.3f}" in text and f"on {measured['n']} scenes" in text
-    assert "Lab tab" in demo.measured_text("lab-case-set1")
+    lab = demo.measured_text("lab-case-set1")  # a lab model: its own distribution's numbers, then where to go next
+    assert lab.startswith("**Measured**") and "ID error" in lab and lab.endswith("in the Lab tab.")
     with pytest.raises(InputError, match="checkpoint"):
         demo.measured_text("nope")
     broken = Demo.__new__(Demo)  # the same pipelines, one folder whose eval.json is corrupt
