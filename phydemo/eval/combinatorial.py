@@ -168,6 +168,13 @@ def format_finding(out: dict) -> str:
     return "\n".join(lines)
 
 
+def signed(value: float, spec: str) -> str:
+    """``value`` formatted with ``spec`` (a signed one, e.g. ``+.0%``), a value that rounds to zero written as +0
+    rather than -0 (a difference of -0.4% reads "+0%", not "-0%")."""
+    text = format(value, spec)
+    return format(0.0, spec) if float(text.rstrip("%")) == 0 else text
+
+
 def reading(out: dict) -> str:
     """The finding in words, from its numbers: how the out-of-template abnormal rate moves with the templates, against
     the paper's, and what in-template and the baseline show."""
@@ -190,10 +197,10 @@ def reading(out: dict) -> str:
     gains = ", ".join(f"{g:+.1f}" for g in gain.values())
     spread = gain[first["templates"]] - gain[last["templates"]]
     return (f"Out of template, the judged abnormal rate {trend} as the training templates grow: {rates} "
-            f"(n = {o1['n']} scenes each; {first['templates']} -> {last['templates']}: {-diff + 0.0:+.0%} ± {se:.0%}). "
+            f"(n = {o1['n']} scenes each; {first['templates']} -> {last['templates']}: {signed(-diff, '+.0%')} ± {se:.0%}). "
             f"The paper, judging by eye: 67% with 6 templates, 10% with 60. In template the rates are {ins}; the PSNR "
             f"is {in_psnr} dB, {gains} dB against repeating the given frame on each model's own scenes: {first['templates']} "
-            f"templates {spread + 0.0:+.1f} dB against {last['templates']} (the paper: best with 6, each example seen "
+            f"templates {signed(spread, '+.1f')} dB against {last['templates']} (the paper: best with 6, each example seen "
             f"more often). Out-of-template PSNR {psnr} dB against "
             f"{base['psnr']:.1f} dB for repeating the given frame. The judge flags {gt['abnormal']:.1%} of the "
             f"{gt['n']} ground-truth videos." + (f" Not trained yet: {', '.join(missing)}." if missing else ""))

@@ -12,7 +12,14 @@ import yaml
 from phydemo.app.batching import SamplingQueue
 from phydemo.app.scene_board import SceneBoard
 from phydemo.errors import InputError
-from phydemo.eval.combinatorial import evaluate_phyre, format_finding, format_phyre_table, reading, run_combinatorial
+from phydemo.eval.combinatorial import (
+    evaluate_phyre,
+    format_finding,
+    format_phyre_table,
+    reading,
+    run_combinatorial,
+    signed,
+)
 from phydemo.eval.evaluate import quick_eval
 from phydemo.model.checkpoint import checkpoint_world, load_pipeline, shipped_checkpoints
 from phydemo.model.train import train
@@ -111,7 +118,10 @@ def test_evaluation_card_and_finding_of_phyre_models(shipped, tmp_path):
     assert saved["ground_truth"]["n"] == 8 and set(saved["baseline"]) == {"in_template", "out_of_template"}
     assert "67% with 6 templates" in reading(out) and "baseline" in format_finding(out)
     gain = [m["in_template"]["psnr"] - m["baseline"]["in_template"]["psnr"] for m in saved["models"]]
-    assert f"6 templates {gain[0] - gain[1] + 0.0:+.1f} dB against 30" in reading(out) and "-0%" not in reading(out)
+    assert f"6 templates {round(gain[0] - gain[1], 1) + 0.0:+.1f} dB against 30" in reading(out)
+    assert "-0%" not in reading(out) and "-0.0 dB" not in reading(out)
+    assert [signed(v, "+.0%") for v in (-0.004, 0.0, -0.006, 0.02)] == ["+0%", "+0%", "-1%", "+2%"]
+    assert [signed(v, "+.1f") for v in (-0.04, -0.06)] == ["+0.0", "-0.1"]
     # the finding reads a model's own table where it measured exactly these scenes, and samples afresh where not
     table = {**res, "seed": EVAL_SEED, "in_template": {**res["in_template"], "psnr": 99.0}}
     (root / "phyre-6" / "eval.json").write_text(json.dumps(table))
