@@ -24,6 +24,7 @@ LAB_HINT = "A mechanism-lab checkpoint, trained on restricted cases: run its exp
 def measured_text(folder: Path) -> str:
     """Markdown: how good a checkpoint measured (its eval.json), so a lecture knows what to expect."""
     path = folder / "eval.json"
+    lab = (folder / "experiment.json").exists()
     try:
         res = json.loads(path.read_text())
         rid = res["id"]
@@ -31,9 +32,9 @@ def measured_text(folder: Path) -> str:
                  f"{rid['clean_fraction']:.0%} of rollouts clean)"]
         parts += [f"{name} {r['error']:.3f} ({r['error'] / rid['error']:.1f}x ID)" for name, r in result_sets(res)[1:]]
         return (f"**Measured** on {res['n']} scenes per set ({sampling_steps(res['steps'])}), world units / s: "
-                + "; ".join(parts) + "." + (f" {LAB_HINT}" if (folder / "experiment.json").exists() else ""))
+                + "; ".join(parts) + "." + (f" {LAB_HINT}" if lab else ""))
     except FileNotFoundError:
-        if (folder / "experiment.json").exists():
+        if lab:
             return LAB_HINT
         return f"Not measured yet: `phydemo evaluate --checkpoint {folder} --card` writes its table."
     except (ValueError, KeyError, TypeError, ZeroDivisionError) as e:
