@@ -7,18 +7,36 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+# how far (on [-1, 1]) a pixel must differ from the last given frame to count as moved (the latent cells use
+# latents.BALL_TOLERANCE)
+PIXEL_TOLERANCE = 0.02
+
 
 def pixel_ball_mask(x: torch.Tensor) -> torch.Tensor:
     """(B, 1, ...) float: the pixels of a [-1, 1] image or video (B, 3, ...) that are not white background."""
     return (x < 0.99).any(dim=1, keepdim=True).float()
 
 
-def ball_weighted_error(err: torch.Tensor, ball: torch.Tensor, weight: float, dilate: int = 0) -> torch.Tensor:
+def motion_mask(future: torch.Tensor, last_given: torch.Tensor, tolerance: float) -> torch.Tensor:
+    """(B, 1, T, H, W) float: the pixels or latent cells of ``future`` (B, C, T, H, W) that differ from the last given
+    frame ``last_given`` (B, C, 1, H, W) by more than ``tolerance`` in some channel: where something moved."""
+    return ((future - last_given).abs() > tolerance).any(dim=1, keepdim=True).float()
+
+
+def grow(region: torch.Tensor, dilate: int) -> torch.Tensor:
+    """A (B, 1, [T,] H, W) region grown by ``dilate`` pixels (or cells) in space."""
+    if not dilate:
+        return region
+    k = 2 * dilate + 1
+    return F.max_pool3d(region, (1, k, k), stride=1, padding=(0, dilate, dilate)) if region.ndim == 5 else \
+        F.max_pool2d(region, k, stride=1, padding=dilate)
+
+
+def ball_weighted_error(err: torch.Tensor, ball: torch.Tensor, weight: float, dilate: int = 0,
+                        moving: torch.Tensor | None = None, moving_weight: float = 0.0) -> torch.Tensor:
     """Mean of ``err`` (B, C, [T,] H, W) with the ``ball`` region (B, 1, [T,] H, W), grown by ``dilate`` in space,
-    counting ``1 + weight`` times."""
-    if dilate:
-        k = 2 * dilate + 1
-        ball = F.max_pool3d(ball, (1, k, k), stride=1, padding=(0, dilate, dilate)) if ball.ndim == 5 else \
-            F.max_pool2d(ball, k, stride=1, padding=dilate)
-    w = 1.0 + weight * ball
+    counting ``1 + weight`` times; with a ``moving`` region (grown alike), its cells count ``moving_weight`` more."""
+    w = 1.0 + weight * grow(ball, dilate)
+    if moving is not None and moving_weight:
+        w = w + moving_weight * grow(moving, dilate)
     return (err * w).sum() / (w.sum() * err.shape[1])

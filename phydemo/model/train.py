@@ -21,10 +21,11 @@ from accelerate import Accelerator
 from diffusers import FlowMatchEulerDiscreteScheduler
 from diffusers.training_utils import EMAModel
 
-from phydemo.model.ball_loss import ball_weighted_error, pixel_ball_mask
+from phydemo.model.ball_loss import PIXEL_TOLERANCE, ball_weighted_error, motion_mask, pixel_ball_mask
 from phydemo.model.checkpoint import load_pipeline
 from phydemo.model.dit import VideoDiT
 from phydemo.model.latents import (
+    BALL_TOLERANCE,
     autoencoder_digest,
     background_latent,
     latent_ball_mask,
@@ -82,7 +83,7 @@ def load_or_build_training_set(cfg: TrainConfig) -> datamod.VideoSet:
 
 def flow_matching_loss(model: VideoDiT, x0: torch.Tensor, generator: torch.Generator,
                        high_noise_fraction: float = 0.0, ball_weight: float = 0.0, ball_dilate: int = 0,
-                       background: torch.Tensor | None = None) -> torch.Tensor:
+                       background: torch.Tensor | None = None, motion_weight: float = 0.0) -> torch.Tensor:
     """Rectified-flow loss on the frames to generate: x_t = (1 - t) x0 + t eps; the target is the
     clean video for x-prediction models and the velocity eps - x0 for flow-prediction ones.
 
@@ -96,6 +97,10 @@ def flow_matching_loss(model: VideoDiT, x0: torch.Tensor, generator: torch.Gener
     costs less, and it draws balls too large (area 1.32x the true one at step 3,000, no clean rollout).
     ``ball_dilate`` grows the weighted region by that many pixels around each ball, so the pixels a ball may
     cover are weighed alike whichever way they turn out.
+
+    ``motion_weight`` > 0 weighs the error on the pixels or cells where the true video differs from the last given
+    frame (where something moved, grown alike) that many times more: in a PHYRE-like scene the static objects are most
+    of the ink, and a model that copies the given frame is right everywhere but on the falling objects.
     """
     b = x0.shape[0]
     t = torch.rand(b, generator=generator, device="cpu")
@@ -109,12 +114,14 @@ def flow_matching_loss(model: VideoDiT, x0: torch.Tensor, generator: torch.Gener
     pred = model(xt, t * 1000, cond, mask)
     target = x0 if config.prediction_type == "sample" else noise - x0
     err = ((pred.float() - target) ** 2)[:, :, k:]
-    if not ball_weight:
+    if not ball_weight and not motion_weight:
         return err.mean()
     future = x0[:, :, k:]
     # pixels: not white; latents (``background`` given): cells that differ from an empty frame's latent
     ball = pixel_ball_mask(future) if background is None else latent_ball_mask(future, background)
-    return ball_weighted_error(err, ball, ball_weight, ball_dilate)
+    moving = motion_mask(future, x0[:, :, k - 1:k], PIXEL_TOLERANCE if background is None else BALL_TOLERANCE) \
+        if motion_weight else None
+    return ball_weighted_error(err, ball, ball_weight, ball_dilate, moving, motion_weight)
 
 
 def lr_factor(step: int, cfg: TrainConfig) -> float:
@@ -219,7 +226,8 @@ def train(cfg: TrainConfig, evaluate: Callable[[PhyDiTPipeline, TrainConfig], di
         # runs of both precisions (the findings' commands, the tests)
         with torch.autocast(accelerator.device.type, dtype=torch.bfloat16, enabled=precision == "bf16"):
             p_high = cfg.high_noise_fraction if step >= cfg.high_noise_from_step else 0.0
-            loss = flow_matching_loss(model, x0, gen, p_high, cfg.ball_loss_weight, cfg.ball_loss_dilate, background)
+            loss = flow_matching_loss(model, x0, gen, p_high, cfg.ball_loss_weight, cfg.ball_loss_dilate, background,
+                                      cfg.motion_loss_weight)
         accelerator.backward(loss)
         if cfg.grad_clip:
             accelerator.clip_grad_norm_(model.parameters(), cfg.grad_clip)

@@ -8,7 +8,7 @@ of ``MODEL_PRESETS`` (with optional overrides: ``{preset: pixel-32, depth: 4}``)
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 
 import torch
@@ -48,6 +48,9 @@ class TrainConfig:
     high_noise_from_step: int = 0  # ... from this step on (a curriculum; 0 = from the start)
     ball_loss_weight: float = 9.0  # the error on ball (non-background) pixels or latent cells counts 1 + this many times
     ball_loss_dilate: int = 1  # ... and on those up to this many px / cells from a ball (0: a biased loss, docs/training.md)
+    # the error on pixels / latent cells where the true video differs from the last given frame (what moved) counts
+    # this many times more, on top of the ball region (a probe for the PHYRE-like scenes, issue 35)
+    motion_loss_weight: float = 0.0
     ema_decay: float = 0.999
     # the weights of the final checkpoint: "ema", or "raw" = the trained weights themselves, for runs whose lr
     # decays to 0 (decay_steps): annealed, they beat their lagging EMA (uniform ID error 0.057 vs 0.065, n = 128)
@@ -83,6 +86,8 @@ class TrainConfig:
         ends = list(self.anneal_at) + [self.max_steps]
         if any(not isinstance(e, int) or e <= 0 for e in ends) or ends != sorted(set(ends)):
             raise ValueError(f"anneal_at={self.anneal_at!r}: expected increasing steps below max_steps")
+        if not isinstance(self.motion_loss_weight, (int, float)) or self.motion_loss_weight < 0:
+            raise ValueError(f"motion_loss_weight={self.motion_loss_weight!r}: expected a number >= 0")
         if not isinstance(self.ball_loss_dilate, int) or self.ball_loss_dilate < 0:
             raise ValueError(f"ball_loss_dilate={self.ball_loss_dilate!r}: expected a whole number of pixels >= 0")
         if self.scenario == "phyre":
@@ -115,8 +120,12 @@ NUMERICS = ("mixed_precision",)
 
 def recipe_differences(a: dict, b: dict) -> list[str]:
     """The options in which two training configs (as dicts, e.g. two checkpoints' ``train_config.yaml``) differ, in
-    name order, bookkeeping and numerics left out: ``[]`` means that the two were trained on the same recipe."""
-    return [k for k in sorted((set(a) | set(b)) - set(BOOKKEEPING) - set(NUMERICS)) if a.get(k) != b.get(k)]
+    name order, bookkeeping and numerics left out: ``[]`` means that the two were trained on the same recipe. An option
+    one of them lacks (a config written before the option existed) counts as its default, which is by rule the
+    behaviour from before it existed."""
+    defaults = {f.name: f.default for f in fields(TrainConfig) if f.default is not MISSING}
+    return [k for k in sorted((set(a) | set(b)) - set(BOOKKEEPING) - set(NUMERICS))
+            if a.get(k, defaults.get(k)) != b.get(k, defaults.get(k))]
 
 
 def config_from_yaml(cls, path: str | Path):

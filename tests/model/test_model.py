@@ -395,6 +395,54 @@ def test_ball_weighted_loss_counts_ball_pixels_more():
         TrainConfig(name="x", ball_loss_dilate=-1)
 
 
+def test_motion_weighted_loss_counts_what_moved_since_the_last_given_frame():
+    """Cells where the true video differs from the last given frame (a ball that falls) weigh 1 + motion_weight; a
+    static object drawn in every frame does not count as moved; 0 keeps the loss as it was."""
+    from types import SimpleNamespace
+
+    x0 = torch.ones(1, 3, 6, 8, 8)
+    x0[:, :, :, 0:2, 0:2] = -1.0  # a static 2x2 object in every frame
+    for f in range(6):
+        x0[:, :, f, 4:6, f:f + 2] = -1.0  # a 2x2 ball moving one pixel a frame
+    moving = (x0[:, :, 3:] - x0[:, :, 2:3]).abs().gt(0.02).any(dim=1, keepdim=True)
+    assert moving.sum().item() == 4 + 8 + 8  # the cells the ball entered and left: 1, 2 and 3 px on
+
+    class Offset(torch.nn.Module):
+        config = SimpleNamespace(prediction_type="sample", num_cond_frames=3, cond_fill="zeros")
+
+        def __init__(self, where):
+            super().__init__()
+            self.where = where
+
+        def forward(self, xt, t, cond, mask):
+            return x0 + 0.5 * self.where.float()
+
+    def loss(where, ball_w, motion_w):
+        full = torch.zeros(1, 1, 6, 8, 8, dtype=torch.bool)
+        full[:, :, 3:] = where
+        return flow_matching_loss(Offset(full), x0, torch.Generator().manual_seed(0), ball_weight=ball_w,
+                                  motion_weight=motion_w).item()
+
+    static = torch.zeros_like(moving)
+    static[..., 0:2, 0:2] = True
+    assert loss(moving, 0.0, 0.0) == pytest.approx(0.25 * 20 / (3 * 64))  # the plain mean
+    assert loss(moving, 0.0, 4.0) == pytest.approx(0.25 * 100 / (3 * 64 + 4 * 20))  # moved cells weigh 5x
+    assert loss(static, 0.0, 4.0) == pytest.approx(0.25 * 12 / (3 * 64 + 4 * 20))  # the static object does not
+    assert loss(moving, 9.0, 4.0) > loss(moving, 9.0, 0.0)  # on top of the ball region
+    with pytest.raises(ValueError, match="motion_loss_weight"):
+        TrainConfig(name="x", motion_loss_weight=-1)
+
+
+def test_an_option_a_config_predates_counts_as_its_default():
+    """A checkpoint's train_config.yaml written before an option existed shares the recipe of a run that sets it to
+    its default, and not of one that sets it to anything else."""
+    from phydemo.model.train_config import recipe_differences
+
+    old = {"lr": 3e-4, "ball_loss_weight": 9.0}
+    assert recipe_differences(old, {**old, "motion_loss_weight": 0.0}) == []
+    assert recipe_differences(old, {**old, "motion_loss_weight": 5.0}) == ["motion_loss_weight"]
+
+
 def test_the_default_recipe_and_a_one_frame_model_train(tmp_path):
     """The defaults (issue 37's recipe: 80% of each batch at t = 1 from step 0) load and train a few steps, here for a
     model given one frame; its checkpoint records both."""
