@@ -23,6 +23,7 @@ from phydemo.model.autoencoder import FrameAutoencoder
 from phydemo.model.ball_loss import ball_weighted_error, pixel_ball_mask
 from phydemo.model.frame_training import FrameTrainingConfig, fit
 from phydemo.model.pipeline import to_model_space
+from phydemo.model.train_config import check_numbers
 from phydemo.protocol import NUM_FRAMES, WORLD_SIZE
 from phydemo.world.physics import simulate
 from phydemo.world.render import render
@@ -46,6 +47,7 @@ class AutoencoderConfig(FrameTrainingConfig):
     phyre_scenes: int = 0
 
     def __post_init__(self):
+        check_numbers(self)
         if not isinstance(self.phyre_scenes, int) or self.phyre_scenes < 0 or self.phyre_scenes % 60:
             raise ValueError(f"phyre_scenes={self.phyre_scenes!r}: expected a multiple of 60 (the training templates)")
 

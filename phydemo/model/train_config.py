@@ -76,6 +76,7 @@ class TrainConfig:
         return config_from_yaml(cls, path)
 
     def __post_init__(self):
+        check_numbers(self)
         self.model = resolve_model(self.model)
         if self.mixed_precision not in ("auto", "no", "bf16"):
             raise ValueError(f"mixed_precision={self.mixed_precision!r}; allowed: auto, no, bf16")
@@ -142,6 +143,26 @@ def config_from_yaml(cls, path: str | Path):
         return cls(**raw)
     except ValueError as e:
         raise ValueError(f"{path}: {e}") from None
+
+
+def check_numbers(cfg) -> None:
+    """A config's numeric options as numbers: one given as text that reads as its kind is converted (YAML 1.1, which
+    PyYAML follows, reads ``6e-4`` without a dot as a string), anything else is refused, naming the option."""
+    for f in fields(cfg):
+        kind = {"int": int, "float": float}.get(f.type)
+        if kind is None:
+            continue
+        value = getattr(cfg, f.name)
+        if isinstance(value, str):
+            try:
+                value = kind(value)
+            except ValueError:
+                pass
+            else:
+                setattr(cfg, f.name, value)
+        whole = kind is int
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or (whole and value != int(value)):
+            raise ValueError(f"{f.name}={value!r}: expected {'a whole number' if whole else 'a number'}")
 
 
 def check_phyre_data(data_kwargs: dict, train_size: int) -> None:

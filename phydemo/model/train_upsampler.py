@@ -27,6 +27,7 @@ from phydemo.atomic import atomic_path
 from phydemo.model.ball_loss import pixel_ball_mask
 from phydemo.model.frame_training import FrameTrainingConfig, fit
 from phydemo.model.train_autoencoder import broad_scenes, frames_to_model, reconstruction_loss
+from phydemo.model.train_config import check_numbers
 from phydemo.model.upsampler import FrameUpsampler
 from phydemo.protocol import NUM_COND_FRAMES, NUM_FRAMES
 from phydemo.world.physics import simulate
@@ -51,6 +52,7 @@ class UpsamplerConfig(FrameTrainingConfig):
     max_steps: int = 3000
 
     def __post_init__(self):
+        check_numbers(self)
         unknown = sorted(set(self.scenarios) - set(SCENARIOS))
         if unknown or not self.scenarios:
             raise ValueError(f"scenarios={self.scenarios!r}: allowed a non-empty list of {', '.join(SCENARIOS)}")

@@ -3,6 +3,7 @@ import subprocess
 import sys
 
 import pytest
+import yaml
 
 from phydemo.cli import main
 
@@ -72,6 +73,8 @@ def test_data_cli_bad_input(tmp_path, capsys):
     ("anneal_at=5000", "anneal_at"),        # not a list
     ("final_weights=best", "final_weights"),
     ("nonsense=1", "KEY=VALUE"),
+    ("lr=fast", "lr='fast': expected a number"),  # not a number: named, before torch sees it
+    ("max_steps=2.5", "max_steps=2.5: expected a whole number"),
 ])
 def test_train_cli_validates_set_overrides_like_the_config_file(tmp_path, capsys, override, needle):
     cfg = tmp_path / "x.yaml"
@@ -79,6 +82,17 @@ def test_train_cli_validates_set_overrides_like_the_config_file(tmp_path, capsys
     assert main(["train", "--config", str(cfg), "--set", override]) == 2
     assert needle in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["x.yaml"]  # refused before any data or run folder
+
+
+def test_a_number_yaml_reads_as_text_is_read_as_the_options_number():
+    """PyYAML (YAML 1.1) reads 6e-4, without a dot, as the string '6e-4': a numeric option takes it as the number."""
+    import dataclasses
+
+    from phydemo.model.train_config import TrainConfig
+
+    assert yaml.safe_load("6e-4") == "6e-4"
+    cfg = dataclasses.replace(TrainConfig(name="x"), lr=yaml.safe_load("6e-4"), max_steps=yaml.safe_load("'300'"))
+    assert cfg.lr == 6e-4 and cfg.max_steps == 300
 
 
 @pytest.mark.parametrize("command,checkpoint,wanted", [
