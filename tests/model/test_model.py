@@ -359,26 +359,27 @@ def test_lr_schedule_warms_up_holds_and_anneals_to_zero_at_each_cycle_end():
             TrainConfig(name="x", max_steps=100, anneal_at=bad)
 
 
-def test_ball_weighted_loss_counts_ball_pixels_more():
-    """A stand-in model that predicts the clean video exactly except for an offset on chosen pixels."""
+def offset_model(x0: torch.Tensor, where: torch.Tensor) -> torch.nn.Module:
+    """A stand-in x-prediction model given 3 frames that predicts ``x0`` exactly but 0.5 off on the ``where`` pixels."""
     from types import SimpleNamespace
-
-    x0 = torch.ones(2, 3, 8, 8, 8)  # white
-    x0[:, :, :, 2:4, 2:4] = -1.0  # a black 2x2 "ball" in every frame
-    ball = (x0 < 0.99).any(dim=1, keepdim=True)
 
     class Offset(torch.nn.Module):
         config = SimpleNamespace(prediction_type="sample", num_cond_frames=3, cond_fill="zeros")
 
-        def __init__(self, where):
-            super().__init__()
-            self.where = where
-
         def forward(self, xt, t, cond, mask):
-            return x0 + 0.5 * self.where.float()
+            return x0 + 0.5 * where.float()
+
+    return Offset()
+
+
+def test_ball_weighted_loss_counts_ball_pixels_more():
+    """A stand-in model that predicts the clean video exactly except for an offset on chosen pixels."""
+    x0 = torch.ones(2, 3, 8, 8, 8)  # white
+    x0[:, :, :, 2:4, 2:4] = -1.0  # a black 2x2 "ball" in every frame
+    ball = (x0 < 0.99).any(dim=1, keepdim=True)
 
     def loss(where, w, dilate=0):
-        return flow_matching_loss(Offset(where), x0, torch.Generator().manual_seed(0), ball_weight=w,
+        return flow_matching_loss(offset_model(x0, where), x0, torch.Generator().manual_seed(0), ball_weight=w,
                                   ball_dilate=dilate).item()
 
     assert loss(ball, 0.0) == pytest.approx(0.25 * 4 / 64)  # the plain mean: 4 of 64 pixels wrong by 0.5
@@ -398,8 +399,6 @@ def test_ball_weighted_loss_counts_ball_pixels_more():
 def test_motion_weighted_loss_counts_what_moved_since_the_last_given_frame():
     """Cells where the true video differs from the last given frame (a ball that falls) weigh 1 + motion_weight; a
     static object drawn in every frame does not count as moved; 0 keeps the loss as it was."""
-    from types import SimpleNamespace
-
     x0 = torch.ones(1, 3, 6, 8, 8)
     x0[:, :, :, 0:2, 0:2] = -1.0  # a static 2x2 object in every frame
     for f in range(6):
@@ -407,20 +406,10 @@ def test_motion_weighted_loss_counts_what_moved_since_the_last_given_frame():
     moving = (x0[:, :, 3:] - x0[:, :, 2:3]).abs().gt(0.02).any(dim=1, keepdim=True)
     assert moving.sum().item() == 4 + 8 + 8  # the cells the ball entered and left: 1, 2 and 3 px on
 
-    class Offset(torch.nn.Module):
-        config = SimpleNamespace(prediction_type="sample", num_cond_frames=3, cond_fill="zeros")
-
-        def __init__(self, where):
-            super().__init__()
-            self.where = where
-
-        def forward(self, xt, t, cond, mask):
-            return x0 + 0.5 * self.where.float()
-
     def loss(where, ball_w, motion_w):
         full = torch.zeros(1, 1, 6, 8, 8, dtype=torch.bool)
         full[:, :, 3:] = where
-        return flow_matching_loss(Offset(full), x0, torch.Generator().manual_seed(0), ball_weight=ball_w,
+        return flow_matching_loss(offset_model(x0, full), x0, torch.Generator().manual_seed(0), ball_weight=ball_w,
                                   motion_weight=motion_w).item()
 
     static = torch.zeros_like(moving)
