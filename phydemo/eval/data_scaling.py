@@ -59,9 +59,19 @@ def reading(result: dict) -> str:
     def change(key: str) -> str:
         return error_change(first, last, key)
 
-    id_falls = last["id"]["error"] < first["id"]["error"] - 2 * float(np.hypot(first["id"]["se"], last["id"]["se"]))
-    limit = ("more data still lowers the ID error at this step count" if id_falls else
-             "at this step count the data is not what limits the ID error")
+    def id_falls(a: dict, b: dict) -> bool:
+        return b["id"]["error"] < a["id"]["error"] - 2 * float(np.hypot(a["id"]["se"], b["id"]["se"]))
+
+    before = pts[-2] if len(pts) > 2 else first
+    if id_falls(first, last) and not id_falls(before, last):
+        limit = (f"the ID error falls up to {before['videos']:,} videos and levels off after it "
+                 f"({before['id']['error']:.3f} -> {last['id']['error']:.3f}): at this step count each of the "
+                 f"{last['videos']:,} videos is seen about {last['steps'] * 32 / last['videos']:.0f} times, so the "
+                 f"steps, not the data, now limit the ID error")
+    elif id_falls(first, last):
+        limit = "more data still lowers the ID error at this step count"
+    else:
+        limit = "at this step count the data is not what limits the ID error"
     sizes = " / ".join(f"{p['videos']:,}" for p in pts)
     return (f"Trained on {sizes} videos for {last['steps']:,} steps each, the ID error goes from {change('id')}, the "
             f"OOD speed error from {change('ood')}; OOD is {min(ratios):.0f}-{max(ratios):.0f}x ID throughout "

@@ -94,6 +94,11 @@ def test_data_scaling_reads_each_checkpoints_table_and_says_what_moved(tmp_path)
     assert "ID error goes from 0.200 ± 0.004 to 0.050 ± 0.004 (falls)" in text
     assert "0.750 ± 0.030 to 0.780 ± 0.030 (does not change beyond its noise)" in text
     assert "more data still lowers the ID error" in text
+    level = [fake_checkpoint(tmp_path / "lv" / name, v, i, 0.8) for name, v, i in
+             (("a", 1000, 0.090), ("b", 3000, 0.071), ("c", 12000, 0.069))]
+    text = data_scaling.reading({"finding": "data-scaling", **data_scaling.data_scaling([str(f) for f in level])})
+    assert "(falls)" in text and "falls up to 3,000 videos and levels off after it (0.071 -> 0.069)" in text
+    assert "seen about 7 times" in text and "more data still lowers" not in text
     fig = finding_figure(json.loads(json.dumps(result)))  # as saved: the paper's sizes become strings
     assert fig.data[1].x == (30_000, 3_000_000)
     with pytest.raises(FileNotFoundError, match="phydemo evaluate --checkpoint"):
