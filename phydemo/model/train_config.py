@@ -151,7 +151,7 @@ def check_numbers(cfg) -> None:
     """A config's numeric options as numbers: one given as text that reads as its kind is converted (YAML 1.1, which
     PyYAML follows, reads ``6e-4`` without a dot as a string), anything else is refused, naming the option."""
     for f in fields(cfg):
-        kind = {"int": int, "float": float}.get(f.type)
+        kind = {"int": int, "float": float, int: int, float: float}.get(f.type)  # annotations as text or types
         if kind is None:
             continue
         value = getattr(cfg, f.name)

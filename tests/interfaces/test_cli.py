@@ -93,6 +93,13 @@ def test_a_number_yaml_reads_as_text_is_read_as_the_options_number():
     assert yaml.safe_load("6e-4") == "6e-4"
     cfg = dataclasses.replace(TrainConfig(name="x"), lr=yaml.safe_load("6e-4"), max_steps=yaml.safe_load("'300'"))
     assert cfg.lr == 6e-4 and cfg.max_steps == 300
+    from phydemo.model.train_autoencoder import AutoencoderConfig
+    from phydemo.model.train_upsampler import UpsamplerConfig
+
+    for frame_config in (AutoencoderConfig, UpsamplerConfig):  # the frame models' configs alike
+        assert frame_config(name="x", lr="6e-4").lr == 6e-4
+        with pytest.raises(ValueError, match="scenes='many': expected a whole number"):
+            frame_config(name="x", scenes="many")
 
 
 @pytest.mark.parametrize("command,checkpoint,wanted", [
