@@ -37,6 +37,6 @@ def ball_weighted_error(err: torch.Tensor, ball: torch.Tensor, weight: float, di
     """Mean of ``err`` (B, C, [T,] H, W) with the ``ball`` region (B, 1, [T,] H, W), grown by ``dilate`` in space,
     counting ``1 + weight`` times; with a ``moving`` region (grown alike), its cells count ``moving_weight`` more."""
     w = 1.0 + weight * grow(ball, dilate)
-    if moving is not None and moving_weight:
+    if moving is not None:
         w = w + moving_weight * grow(moving, dilate)
     return (err * w).sum() / (w.sum() * err.shape[1])

@@ -89,7 +89,7 @@ class TrainConfig:
         ends = list(self.anneal_at) + [self.max_steps]
         if any(not isinstance(e, int) or e <= 0 for e in ends) or ends != sorted(set(ends)):
             raise ValueError(f"anneal_at={self.anneal_at!r}: expected increasing steps below max_steps")
-        if not isinstance(self.motion_loss_weight, (int, float)) or self.motion_loss_weight < 0:
+        if self.motion_loss_weight < 0:  # a number already (check_numbers)
             raise ValueError(f"motion_loss_weight={self.motion_loss_weight!r}: expected a number >= 0")
         if not isinstance(self.ball_loss_dilate, int) or self.ball_loss_dilate < 0:
             raise ValueError(f"ball_loss_dilate={self.ball_loss_dilate!r}: expected a whole number of pixels >= 0")
