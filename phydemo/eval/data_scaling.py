@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from phydemo.model.checkpoint import read_training_distribution, resolve_checkpoint
+from phydemo.model.train_config import TrainConfig
 
 # the paper's uniform-motion numbers against data size (videos): ID error of DiT-S (30K) and DiT-L (3M), OOD of DiT-B
 PAPER_SCALING = {"id": {30_000: 0.022, 3_000_000: 0.012}, "ood": {30_000: 0.433, 300_000: 0.328, 3_000_000: 0.358}}
@@ -28,7 +29,8 @@ def scaling_point(checkpoint: str | Path) -> dict:
     table = json.loads(table_path.read_text())
     state = json.loads((folder / "train_state.json").read_text())
     row = {"checkpoint": folder.name, "videos": read_training_distribution(folder).train_size,
-           "steps": state["step"], "minutes": round(state["elapsed_min"], 1), "n": table["n"],
+           "steps": state["step"], "batch": TrainConfig.from_yaml(folder / "train_config.yaml").batch_size,
+           "minutes": round(state["elapsed_min"], 1), "n": table["n"],
            "sampling_steps": table["steps"], "parse_floor": table["id"]["parse_floor"]}
     for key, res in (("id", table["id"]), ("ood", table["ood"]["v"])):
         row[key] = {"error": res["error"], "se": res["error_se"], "n_scored": res["n_scored"]}
@@ -66,7 +68,7 @@ def reading(result: dict) -> str:
     if id_falls(first, last) and not id_falls(before, last):
         limit = (f"the ID error falls up to {before['videos']:,} videos and levels off after it "
                  f"({before['id']['error']:.3f} -> {last['id']['error']:.3f}): at this step count each of the "
-                 f"{last['videos']:,} videos is seen about {last['steps'] * 32 / last['videos']:.0f} times, so the "
+                 f"{last['videos']:,} videos is seen about {last['steps'] * last['batch'] / last['videos']:.0f} times, so the "
                  f"steps, not the data, now limit the ID error")
     elif id_falls(first, last):
         limit = "more data still lowers the ID error at this step count"
@@ -77,5 +79,5 @@ def reading(result: dict) -> str:
             f"OOD speed error from {change('ood')}; OOD is {min(ratios):.0f}-{max(ratios):.0f}x ID throughout "
             f"(the parse floor is {last['parse_floor']:.4f}; n = {last['n']} scenes per set). The paper trained on "
             f"30K to 3M videos for 100K steps of batch 256; our CPU budget stops the curve at {last['videos']:,} videos "
-            f"and {last['steps']:,} steps of batch 32: {limit}."
+            f"and {last['steps']:,} steps of batch {last['batch']}: {limit}."
             + (f" Not trained yet: {', '.join(result['not_trained'])}." if result.get("not_trained") else ""))

@@ -73,12 +73,13 @@ def test_the_interpolation_reading_follows_the_numbers():
     assert fig.data[0].y == (0.05, 0.06, 0.8) and fig.data[3].y == (1.9,) and fig.data[4].y == (2.1,)
 
 
-def fake_checkpoint(folder: Path, videos: int, id_error: float, ood_error: float) -> Path:
+def fake_checkpoint(folder: Path, videos: int, id_error: float, ood_error: float, batch: int = 32) -> Path:
     folder.mkdir(parents=True)
     dist = {"scenario": "uniform", "speed": [[1.0, 4.0]], "radius": [[0.7, 1.4]], "colors": [["red"]],
             "shapes": [["circle"]], "directions": [1], "combos": [], "train_size": videos, "resolution": 128}
     (folder / "model_index.json").write_text(json.dumps({"training_distribution": dist}))
     (folder / "train_state.json").write_text(json.dumps({"step": 2500, "elapsed_min": 40.0}))
+    (folder / "train_config.yaml").write_text(f"name: {folder.name}\ntrain_size: {videos}\nbatch_size: {batch}\n")
     table = {"n": 256, "steps": 2, "id": {"error": id_error, "error_se": 0.004, "n_scored": 256, "parse_floor": 0.002},
              "ood": {"v": {"error": ood_error, "error_se": 0.03, "n_scored": 256}}}
     (folder / "eval.json").write_text(json.dumps(table))
@@ -98,7 +99,11 @@ def test_data_scaling_reads_each_checkpoints_table_and_says_what_moved(tmp_path)
              (("a", 1000, 0.090), ("b", 3000, 0.071), ("c", 12000, 0.069))]
     text = data_scaling.reading({"finding": "data-scaling", **data_scaling.data_scaling([str(f) for f in level])})
     assert "(falls)" in text and "falls up to 3,000 videos and levels off after it (0.071 -> 0.069)" in text
-    assert "seen about 7 times" in text and "more data still lowers" not in text
+    assert "seen about 7 times" in text and "steps of batch 32:" in text and "more data still lowers" not in text
+    wide = [fake_checkpoint(tmp_path / "wide" / name, v, i, 0.8, batch=64) for name, v, i in
+            (("a", 1000, 0.090), ("b", 3000, 0.071), ("c", 12000, 0.069))]
+    text = data_scaling.reading({"finding": "data-scaling", **data_scaling.data_scaling([str(f) for f in wide])})
+    assert "seen about 13 times" in text and "steps of batch 64:" in text  # each checkpoint's own batch size
     fig = finding_figure(json.loads(json.dumps(result)))  # as saved: the paper's sizes become strings
     assert fig.data[1].x == (30_000, 3_000_000)
     with pytest.raises(FileNotFoundError, match="phydemo evaluate --checkpoint"):
