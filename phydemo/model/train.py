@@ -21,6 +21,7 @@ from accelerate import Accelerator
 from diffusers import FlowMatchEulerDiscreteScheduler
 from diffusers.training_utils import EMAModel
 
+from phydemo.errors import InputError
 from phydemo.model.ball_loss import PIXEL_TOLERANCE, ball_weighted_error, motion_mask, pixel_ball_mask
 from phydemo.model.checkpoint import load_pipeline
 from phydemo.model.dit import VideoDiT
@@ -180,6 +181,9 @@ def pipeline_for(model: VideoDiT, cfg: TrainConfig) -> PhyDiTPipeline:
 
 def train(cfg: TrainConfig, evaluate: Callable[[PhyDiTPipeline, TrainConfig], dict] | None = None) -> Path:
     """Train (or resume) the run of ``cfg``; ``evaluate(pipeline, cfg)`` -> dict is logged every ``eval_every`` steps."""
+    if cfg.train_size < cfg.batch_size:  # before any data is made: a batch draws distinct videos
+        raise InputError("train_size", cfg.train_size, f"at least batch_size={cfg.batch_size} videos (a batch draws "
+                         "distinct videos; lower batch_size to train on fewer)")
     accelerator = Accelerator()
     if cfg.torch_threads:
         torch.set_num_threads(cfg.torch_threads)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from phydemo.errors import CheckpointError
+from phydemo.errors import CheckpointError, InputError
 from phydemo.eval.evaluate import quick_eval
 from phydemo.model.checkpoint import load_pipeline
 from phydemo.model.dit import VideoDiT
@@ -194,6 +194,14 @@ def tiny_train_config(folder, **overrides) -> TrainConfig:
                           "model": {k: v for k, v in TINY.items() if k not in ("num_frames", "sample_size")},
                           "log_every": 1, "eval_every": 100, "eval_n": 2, "eval_steps": 1,
                           "output_dir": str(folder / "runs"), "data_dir": str(folder / "data"), **overrides})
+
+
+def test_training_refuses_fewer_videos_than_a_batch_before_making_any(tmp_path):
+    from phydemo.model.train import train
+
+    with pytest.raises(InputError, match=r"invalid train_size=3: allowed at least batch_size=4 videos"):
+        train(tiny_train_config(tmp_path, train_size=3, max_steps=1))
+    assert not (tmp_path / "data").exists() and not (tmp_path / "runs").exists()  # refused before anything was written
 
 
 def test_training_run_checkpoints_and_resumes(tmp_path):
