@@ -84,7 +84,8 @@ def load_or_build_training_set(cfg: TrainConfig) -> datamod.VideoSet:
 
 def flow_matching_loss(model: VideoDiT, x0: torch.Tensor, generator: torch.Generator,
                        high_noise_fraction: float = 0.0, ball_weight: float = 0.0, ball_dilate: int = 0,
-                       background: torch.Tensor | None = None, motion_weight: float = 0.0) -> torch.Tensor:
+                       background: torch.Tensor | None = None, motion_weight: float = 0.0,
+                       motion_against: str = "given") -> torch.Tensor:
     """Rectified-flow loss on the frames to generate: x_t = (1 - t) x0 + t eps; the target is the
     clean video for x-prediction models and the velocity eps - x0 for flow-prediction ones.
 
@@ -101,7 +102,9 @@ def flow_matching_loss(model: VideoDiT, x0: torch.Tensor, generator: torch.Gener
 
     ``motion_weight`` > 0 weighs the error on the pixels or cells where the true video differs from the last given
     frame (where something moved, grown alike) that many times more: in a PHYRE-like scene the static objects are most
-    of the ink, and a model that copies the given frame is right everywhere but on the falling objects.
+    of the ink, and a model that copies the given frame is right everywhere but on the falling objects. With
+    ``motion_against="previous"`` each frame is compared with the frame before it instead, so only the frames in which
+    an object is moving are weighed, not the places where it came to rest.
     """
     b = x0.shape[0]
     t = torch.rand(b, generator=generator, device="cpu")
@@ -120,7 +123,8 @@ def flow_matching_loss(model: VideoDiT, x0: torch.Tensor, generator: torch.Gener
     future = x0[:, :, k:]
     # pixels: not white; latents (``background`` given): cells that differ from an empty frame's latent
     ball = pixel_ball_mask(future) if background is None else latent_ball_mask(future, background)
-    moving = motion_mask(future, x0[:, :, k - 1:k], PIXEL_TOLERANCE if background is None else BALL_TOLERANCE) \
+    reference = x0[:, :, k - 1:-1] if motion_against == "previous" else x0[:, :, k - 1:k]
+    moving = motion_mask(future, reference, PIXEL_TOLERANCE if background is None else BALL_TOLERANCE) \
         if motion_weight else None
     return ball_weighted_error(err, ball, ball_weight, ball_dilate, moving, motion_weight)
 
@@ -231,7 +235,7 @@ def train(cfg: TrainConfig, evaluate: Callable[[PhyDiTPipeline, TrainConfig], di
         with torch.autocast(accelerator.device.type, dtype=torch.bfloat16, enabled=precision == "bf16"):
             p_high = cfg.high_noise_fraction if step >= cfg.high_noise_from_step else 0.0
             loss = flow_matching_loss(model, x0, gen, p_high, cfg.ball_loss_weight, cfg.ball_loss_dilate, background,
-                                      cfg.motion_loss_weight)
+                                      cfg.motion_loss_weight, cfg.motion_against)
         accelerator.backward(loss)
         if cfg.grad_clip:
             accelerator.clip_grad_norm_(model.parameters(), cfg.grad_clip)

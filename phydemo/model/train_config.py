@@ -53,6 +53,9 @@ class TrainConfig:
     # the error on pixels / latent cells where the true video differs from the last given frame (what moved) counts
     # this many times more, on top of the ball region (a probe for the PHYRE-like scenes, issue 35)
     motion_loss_weight: float = 0.0
+    # what "moved" is measured against: "given", the last given frame (what differs from the start, resting places
+    # included), or "previous", each frame's own previous frame (only where something is moving in that frame)
+    motion_against: str = "given"
     ema_decay: float = 0.999
     # the weights of the final checkpoint: "ema", or "raw" = the trained weights themselves, for runs whose lr
     # decays to 0 (decay_steps): annealed, they beat their lagging EMA (uniform ID error 0.057 vs 0.065, n = 128)
@@ -91,6 +94,8 @@ class TrainConfig:
             raise ValueError(f"anneal_at={self.anneal_at!r}: expected increasing steps below max_steps")
         if self.motion_loss_weight < 0:  # a number already (check_numbers)
             raise ValueError(f"motion_loss_weight={self.motion_loss_weight!r}: expected a number >= 0")
+        if self.motion_against not in ("given", "previous"):
+            raise ValueError(f"motion_against={self.motion_against!r}; allowed: given, previous")
         if not isinstance(self.ball_loss_dilate, int) or self.ball_loss_dilate < 0:
             raise ValueError(f"ball_loss_dilate={self.ball_loss_dilate!r}: expected a whole number of pixels >= 0")
         if self.scenario == "phyre":

@@ -430,6 +430,25 @@ def test_motion_weighted_loss_counts_what_moved_since_the_last_given_frame():
         TrainConfig(name="x", motion_loss_weight=-1)
 
 
+def test_motion_against_the_previous_frame_weighs_only_the_frames_in_which_something_moves():
+    """With motion_against="previous", a ball that moves until frame 3 and then rests counts as moved in frame 3 only,
+    not where it rests (which differs from the last given frame, and so counts under "given")."""
+    x0 = torch.ones(1, 3, 6, 8, 8)
+    for f in range(6):
+        x0[:, :, f, 4:6, min(f, 3):min(f, 3) + 2] = -1.0  # moves one pixel a frame, at rest from frame 3
+    rest = torch.zeros(1, 1, 6, 8, 8, dtype=torch.bool)
+    rest[:, :, 4:, 4:6, 3:5] = True  # the resting ball in frames 4 and 5
+
+    def loss(against):
+        return flow_matching_loss(offset_model(x0, rest), x0, torch.Generator().manual_seed(0), motion_weight=4.0,
+                                  motion_against=against).item()
+
+    assert loss("previous") == pytest.approx(0.25 * 8 / (3 * 64 + 4 * 4))  # frame 3's 4 changed cells weigh, not these
+    assert loss("given") == pytest.approx(0.25 * (4 + 4 * 5) / (3 * 64 + 4 * 12))  # its column 4 moved since frame 2
+    with pytest.raises(ValueError, match="motion_against='next'; allowed: given, previous"):
+        TrainConfig(name="x", motion_against="next")
+
+
 def test_an_option_a_config_predates_counts_as_its_default():
     """A checkpoint's train_config.yaml written before an option existed shares the recipe of a run that sets it to
     its default, and not of one that sets it to anything else."""
