@@ -137,9 +137,13 @@ def write_training_index(folder: str | Path) -> Path:
 
 
 def _base_run_log(folder: Path) -> Path | None:
-    """The training log of the run a fine-tune started from (``init_from``), where it is on this machine."""
+    """The training log of the run a fine-tune started from (``init_from``): its run's log where that run is on this
+    machine, else the log shipped with its checkpoint (a clone has the shipped base, not its run)."""
     init_from = (yaml.safe_load((folder / "train_config.yaml").read_text()) or {}).get("init_from")
     if not init_from or not json.loads((folder / "train_state.json").read_text()).get("init_from"):
         return None
-    log = TrainConfig.from_yaml(init_from).run_dir / "log.jsonl"
-    return log if log.is_file() else None
+    base = TrainConfig.from_yaml(init_from)
+    for log in (base.run_dir / "log.jsonl", resolve_checkpoint(base.name) / "train_log.jsonl"):
+        if log.is_file():
+            return log
+    return None

@@ -142,3 +142,23 @@ def test_a_model_trained_on_part_of_the_ranges_is_evaluated_on_what_it_saw(tmp_p
     assert saved["data_kwargs"] == kw and json.loads((dest / "eval.json").read_text())["data_kwargs"] == kw
     write_card(dest)
     assert "ID drawn from its own training distribution" in (dest / "README.md").read_text()
+
+
+def test_a_fine_tune_carries_its_bases_log_from_the_run_or_else_from_the_shipped_base(tmp_path):
+    """The base's log comes from its run folder where that run is here, else from the shipped checkpoint of that name
+    (a clone has checkpoints/uniform-3k, not runs/uniform-3k)."""
+    from phydemo.release.export import _base_run_log
+
+    base_cfg = tmp_path / "uniform-3k.yaml"
+    base_cfg.write_text(f"name: uniform-3k\noutput_dir: {tmp_path / 'runs'}\n")
+    folder = tmp_path / "fine"
+    folder.mkdir()
+    (folder / "train_config.yaml").write_text(f"name: fine\ninit_from: {base_cfg}\n")
+    (folder / "train_state.json").write_text(json.dumps({"step": 2, "init_from": {"config": str(base_cfg)}}))
+    assert _base_run_log(folder) == ROOT / "checkpoints/uniform-3k/train_log.jsonl"  # no run here: the shipped log
+    run_log = tmp_path / "runs/uniform-3k/log.jsonl"
+    run_log.parent.mkdir(parents=True)
+    run_log.write_text('{"step": 1}\n')
+    assert _base_run_log(folder) == run_log
+    (folder / "train_state.json").write_text(json.dumps({"step": 2}))  # trained from scratch after all
+    assert _base_run_log(folder) is None
