@@ -17,11 +17,11 @@ def pixel_ball_mask(x: torch.Tensor) -> torch.Tensor:
     return (x < 0.99).any(dim=1, keepdim=True).float()
 
 
-def motion_mask(future: torch.Tensor, last_given: torch.Tensor, tolerance: float) -> torch.Tensor:
-    """(B, 1, T, H, W) float: the pixels or latent cells of ``future`` (B, C, T, H, W) that differ from the last given
-    frame ``last_given`` (B, C, 1, H, W), or from frames aligned with them (B, C, T, H, W), by more than ``tolerance``
-    in some channel: where something moved."""
-    return ((future - last_given).abs() > tolerance).any(dim=1, keepdim=True).float()
+def motion_mask(future: torch.Tensor, reference: torch.Tensor, tolerance: float) -> torch.Tensor:
+    """(B, 1, T, H, W) float: the pixels or latent cells of ``future`` (B, C, T, H, W) that differ from ``reference``
+    by more than ``tolerance`` in some channel, where something moved: ``reference`` is the last given frame
+    (B, C, 1, H, W) or the frames aligned with ``future`` (B, C, T, H, W), e.g. each one's previous frame."""
+    return ((future - reference).abs() > tolerance).any(dim=1, keepdim=True).float()
 
 
 def grow(region: torch.Tensor, dilate: int) -> torch.Tensor:

@@ -123,9 +123,10 @@ def flow_matching_loss(model: VideoDiT, x0: torch.Tensor, generator: torch.Gener
     future = x0[:, :, k:]
     # pixels: not white; latents (``background`` given): cells that differ from an empty frame's latent
     ball = pixel_ball_mask(future) if background is None else latent_ball_mask(future, background)
-    reference = x0[:, :, k - 1:-1] if motion_against == "previous" else x0[:, :, k - 1:k]
-    moving = motion_mask(future, reference, PIXEL_TOLERANCE if background is None else BALL_TOLERANCE) \
-        if motion_weight else None
+    moving = None
+    if motion_weight:
+        reference = x0[:, :, k - 1:-1] if motion_against == "previous" else x0[:, :, k - 1:k]
+        moving = motion_mask(future, reference, PIXEL_TOLERANCE if background is None else BALL_TOLERANCE)
     return ball_weighted_error(err, ball, ball_weight, ball_dilate, moving, motion_weight)
 
 
