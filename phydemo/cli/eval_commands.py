@@ -271,7 +271,7 @@ def contact_faults_command(args) -> int:
         return 0
     print(f"{args.checkpoint}: {result['faulty']} of {result['n']} rollouts not clean ({result['rate']:.1%})")
     print("first fault, frames from the contact (-4: 4 or more before, 4: 4 or more after):", result["by_offset"])
-    print("kind:", result["by_kind"], " ball:", result["by_ball"])
+    print("kind:", result["by_kind"], " ball:", result["by_ball"], " size:", result["by_size"])
     for key in ("by_closing_speed", "by_smaller_radius"):
         print(key.removeprefix("by_").replace("_", " ") + ": " + ", ".join(
             f"[{r['range'][0]:g}, {r['range'][1]:g}) {r['faulty']}/{r['n']}" for r in result[key]))

@@ -25,9 +25,16 @@ def first_faults(generated: np.ndarray, truth: np.ndarray, traj) -> list[dict]:
         for t, g, r in zip(idx, color_mask(generated[idx], ball.color), color_mask(truth[idx], ball.color)):
             kind = frame_fault(g, r)
             if kind:
-                out.append({"ball": i, "frame": int(t), "kind": kind, "from_contact": int(t) - contact})
+                out.append({"ball": i, "frame": int(t), "kind": kind, "from_contact": int(t) - contact,
+                            "radius": float(ball.radius), "smaller": _is_smaller(traj.balls, i)})
                 break
     return out
+
+
+def _is_smaller(balls, i: int) -> bool | None:
+    """Whether ball ``i`` is the smaller of two (None when their radii are equal)."""
+    other = balls[1 - i].radius
+    return None if balls[i].radius == other else bool(balls[i].radius < other)
 
 
 def _rate_by(values: np.ndarray, faulty: np.ndarray, edges: list[float]) -> list[dict]:
@@ -42,7 +49,8 @@ def _rate_by(values: np.ndarray, faulty: np.ndarray, edges: list[float]) -> list
 
 def contact_faults(pipe, n: int = 256, seed: int = TUNE_SEED, steps: int = DEFAULT_STEPS, batch_size: int = 16) -> dict:
     """The first faults of ``n`` in-distribution collision rollouts (every rollout counted; a rollout without one is
-    clean), tallied by offset from the contact, by kind, by closing speed and by the smaller radius."""
+    clean), tallied by offset from the contact, by kind, by ball (0 starts on the left), by whether the faulty ball is the
+    smaller one, by closing speed and by the smaller radius."""
     videos, gen = sample_scenes(pipe, "collision", n, steps, None, seed, batch_size)
     faults, closing, small = [], [], []
     for g, truth, p in zip(gen, videos.frames, videos.params):
@@ -57,6 +65,7 @@ def contact_faults(pipe, n: int = 256, seed: int = TUNE_SEED, steps: int = DEFAU
             "by_offset": {str(k): offsets[k] for k in sorted(offsets)},
             "by_kind": dict(Counter(x["kind"] for x in firsts)),
             "by_ball": dict(Counter(str(x["ball"]) for x in firsts)),
+            "by_size": dict(Counter({True: "smaller", False: "larger", None: "equal"}[x["smaller"]] for x in firsts)),
             "by_closing_speed": _rate_by(np.array(closing), faulty, [2.0, 3.5, 4.5, 5.5, 8.01]),
             "by_smaller_radius": _rate_by(np.array(small), faulty, [0.5, 0.75, 1.0, 1.25, 1.51]),
             "cases": [{"scene": i, **x} for i, f in enumerate(faults) for x in f]}

@@ -32,3 +32,13 @@ def test_the_ground_truth_has_no_fault_and_a_lost_ball_is_found_where_it_went():
     faults = first_faults(broken, frames, traj)
     assert [f["kind"] for f in faults] == ["vanishes", "vanishes"]
     assert [f["from_contact"] for f in faults] == [2, 2] and faults[0]["frame"] == contact + 2
+
+
+def test_a_fault_names_its_ball_radius_and_whether_it_is_the_smaller_ball():
+    params = CollisionParams(radius1=0.6, radius2=1.2).validate()
+    traj = simulate(params)
+    frames = render(traj, 64)
+    broken = frames.copy()
+    broken[3:] = 255
+    faults = first_faults(broken, frames, traj)
+    assert [(f["radius"], f["smaller"]) for f in faults] == [(0.6, True), (1.2, False)]
