@@ -28,8 +28,8 @@ def _load(checkpoint, quiet: bool):
 
 def evaluate_command(args) -> int:
     from phydemo.eval.evaluate import evaluate_pipeline
-    from phydemo.model.checkpoint import resolve_checkpoint
-    from phydemo.release.ship import checkpoint_label, trained_data_kwargs, write_evaluation
+    from phydemo.model.checkpoint import resolve_checkpoint, trained_data_kwargs
+    from phydemo.release.ship import checkpoint_label, write_evaluation
     from phydemo.report import format_table, write_card
 
     levels = _levels(args.levels)

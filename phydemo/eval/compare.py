@@ -4,13 +4,13 @@ mean, so it tells a real gain from a lucky draw (``phydemo compare A B``)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from phydemo.eval.evaluate import sample_scenes, score_videos, standard_error
 from phydemo.eval.metrics import VelocityReport, signed_speed
-from phydemo.model.checkpoint import load_pipeline
+from phydemo.model.checkpoint import load_pipeline, resolve_checkpoint, trained_data_kwargs
 from phydemo.protocol import DEFAULT_STEPS, EVAL_SEED
 from phydemo.world.scenes import SceneParams
 
@@ -66,15 +66,19 @@ class Comparison:
     clean_b: float
     clean_only_a: int
     clean_only_b: int
+    data_kwargs: dict | None = None  # what the ID scenes were drawn with (A's own training distribution), if not the full
 
 
 def compare(a: str, b: str, n: int = 256, seed: int = EVAL_SEED, steps: int = DEFAULT_STEPS,
             level: str | None = None, steps_b: int | None = None) -> Comparison:
     """B against A on the same scenes and noise; B samples with ``steps_b`` steps where given (each model at its own
-    chosen number), else with ``steps`` as A."""
-    ea, ca = per_scene(a, n, seed, steps, level)
-    eb, cb = per_scene(b, n, seed, steps if steps_b is None else steps_b, level)
-    return paired(ea, eb, ca, cb)
+    chosen number), else with ``steps`` as A. ID scenes are drawn from A's own training distribution (a lab preset's
+    combinations, the hole model's speeds; the scenario's full ID ranges for the others), as its card's table is;
+    the OOD levels are the scenario's."""
+    data_kwargs = trained_data_kwargs(resolve_checkpoint(a)) if level is None else {}
+    ea, ca = per_scene(a, n, seed, steps, level, data_kwargs or None)
+    eb, cb = per_scene(b, n, seed, steps if steps_b is None else steps_b, level, data_kwargs or None)
+    return replace(paired(ea, eb, ca, cb), data_kwargs=data_kwargs or None)
 
 
 def paired(ea: np.ndarray, eb: np.ndarray, ca: np.ndarray, cb: np.ndarray) -> Comparison:

@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 
 import torch
+import yaml
 from diffusers import FlowMatchEulerDiscreteScheduler
 from safetensors import SafetensorError
 
@@ -76,6 +77,13 @@ def _read_json(path: Path) -> dict:
     if not isinstance(data, dict):
         raise CheckpointError(f"{path}: expected a JSON object")
     return data
+
+
+def trained_data_kwargs(folder: str | Path) -> dict:
+    """The ``data_kwargs`` a checkpoint was trained with (its own training distribution: a lab preset's combinations,
+    the hole model's speeds), ``{}`` for the scenario's full ID ranges or where no training config is kept."""
+    path = Path(folder) / "train_config.yaml"
+    return dict((yaml.safe_load(path.read_text()) or {}).get("data_kwargs") or {}) if path.is_file() else {}
 
 
 def read_training_distribution(folder: str | Path) -> TrainingDistribution | PhyreDistribution:

@@ -7,14 +7,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-
 from phydemo.atomic import write_json
 from phydemo.eval.combinatorial import evaluate_phyre
 from phydemo.eval.error_map import error_map, save_error_map
 from phydemo.eval.evaluate import evaluate_pipeline, quick_eval
 from phydemo.eval.lab import EXPERIMENTS, run_experiment
-from phydemo.model.checkpoint import CHECKPOINT_ROOT, load_pipeline
+from phydemo.model.checkpoint import CHECKPOINT_ROOT, load_pipeline, trained_data_kwargs
 from phydemo.model.train import checkpoint_state, train
 from phydemo.model.train_config import TrainConfig
 from phydemo.protocol import DEFAULT_STEPS, EVAL_SEED
@@ -32,13 +30,6 @@ def checkpoint_label(folder: Path) -> str:
     ``<run>/checkpoint`` the run's name with it."""
     folder = Path(folder)
     return folder.name if folder.name != "checkpoint" else f"{folder.parent.name}/{folder.name}"
-
-
-def trained_data_kwargs(folder: Path) -> dict:
-    """The ``data_kwargs`` a checkpoint was trained with (its own training distribution: a lab preset's combinations,
-    the hole model's speeds), ``{}`` for the scenario's full ID ranges or where no training config is kept."""
-    path = Path(folder) / "train_config.yaml"
-    return dict((yaml.safe_load(path.read_text()) or {}).get("data_kwargs") or {}) if path.is_file() else {}
 
 
 def write_evaluation(folder: Path, pipe, n: int = 256, steps: int = DEFAULT_STEPS, levels: tuple = OOD_LEVELS,

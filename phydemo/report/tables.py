@@ -62,7 +62,8 @@ def format_comparison(c, a: str, b: str, level: str | None, seed: int, steps: in
     """``phydemo compare``: both means on the scenes both scored, the paired difference, the clean counts."""
     sampling = sampling_steps(steps) if steps_b in (None, steps) else f"A {sampling_steps(steps)}, B {steps_b}"
     return "\n".join([
-        f"{level or 'ID'} scenes, n = {c.n} (seed {seed}, {sampling}), {c.scored_by_both} scored by both",
+        f"{level or 'ID'} scenes, n = {c.n} (seed {seed}, {sampling}), {c.scored_by_both} scored by both"
+        + (f"; drawn from A's training distribution {c.data_kwargs}" if c.data_kwargs else ""),
         f"A {a}: error {c.error_a:.4f}, clean {c.clean_a:.2f}",
         f"B {b}: error {c.error_b:.4f}, clean {c.clean_b:.2f}",
         f"B - A per scene: {c.diff:+.4f} +- {c.diff_se:.4f} (standard error); B lower on {c.b_lower:.0%} of scenes",

@@ -231,6 +231,23 @@ def test_paired_comparison_scores_the_scenes_evaluate_scores():
     assert clean.mean() == pytest.approx(res["id"]["clean_fraction"])
 
 
+def test_compare_draws_a_lab_model_s_id_scenes_from_its_own_training_distribution(capsys, monkeypatch):
+    """A lab model is compared where it was trained (its card's ID set), not on the scenario's full ranges."""
+    from phydemo.eval.compare import compare, per_scene
+    from phydemo.model.checkpoint import trained_data_kwargs
+
+    own = trained_data_kwargs(ROOT / "checkpoints/lab-color-shape")
+    assert own["combos"]  # red circles and blue squares only
+    c = compare("lab-color-shape", "lab-color-shape", n=2, seed=7)
+    errors, _ = per_scene("lab-color-shape", n=2, seed=7, steps=DEFAULT_STEPS, level=None, data_kwargs=own)
+    assert c.data_kwargs == own and c.error_a == pytest.approx(np.nanmean(errors)) and c.diff == 0
+    assert compare("uniform", "uniform", n=2, seed=7).data_kwargs is None
+    assert compare("lab-color-shape", "lab-color-shape", n=2, seed=7, level="v").data_kwargs is None  # OOD: the scenario's
+    monkeypatch.chdir(ROOT)
+    assert main(["compare", "lab-color-shape", "lab-color-shape", "--n", "2"]) == 0
+    assert "drawn from A's training distribution {'combos'" in capsys.readouterr().out
+
+
 def test_compare_cli_samples_each_model_at_its_own_steps(capsys, monkeypatch):
     monkeypatch.chdir(ROOT)
     assert main(["compare", "uniform", "uniform", "--n", "3", "--steps", "1", "--steps-b", "2", "--seed", "7"]) == 0
