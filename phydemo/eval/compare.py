@@ -75,10 +75,10 @@ def compare(a: str, b: str, n: int = 256, seed: int = EVAL_SEED, steps: int = DE
     chosen number), else with ``steps`` as A. ID scenes are drawn from A's own training distribution (a lab preset's
     combinations, the hole model's speeds; the scenario's full ID ranges for the others), as its card's table is;
     the OOD levels are the scenario's."""
-    data_kwargs = trained_data_kwargs(resolve_checkpoint(a)) if level is None else {}
-    ea, ca = per_scene(a, n, seed, steps, level, data_kwargs or None)
-    eb, cb = per_scene(b, n, seed, steps if steps_b is None else steps_b, level, data_kwargs or None)
-    return replace(paired(ea, eb, ca, cb), data_kwargs=data_kwargs or None)
+    data_kwargs = (trained_data_kwargs(resolve_checkpoint(a)) if level is None else {}) or None
+    ea, ca = per_scene(a, n, seed, steps, level, data_kwargs)
+    eb, cb = per_scene(b, n, seed, steps if steps_b is None else steps_b, level, data_kwargs)
+    return replace(paired(ea, eb, ca, cb), data_kwargs=data_kwargs)
 
 
 def paired(ea: np.ndarray, eb: np.ndarray, ca: np.ndarray, cb: np.ndarray) -> Comparison:
