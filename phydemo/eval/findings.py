@@ -57,9 +57,9 @@ FINDINGS: dict[str, Finding] = {f.name: f for f in [
             "Holding out speeds in [2, 3] of [1, 4], the model still generates the law inside the hole.",
             reference="uniform-3k", varies=("data_kwargs",)),
     Finding("data-scaling", "Data scaling: ID and OOD error against the number of training videos",
-            ("uniform-1k", "uniform-3k", "uniform-12k"),
+            ("scaling-1k", "scaling-3k", "scaling-12k"),
             "More data drives the ID error toward the parse floor; the OOD error stays about 30x higher and does not "
-            "improve.", reference="uniform-3k", varies=("train_size",)),
+            "improve.", reference="scaling-3k", varies=("train_size",)),
     Finding("model-size", "Model scaling: ID and OOD error against parameters, the same data and steps",
             ("uniform-3k-w48", "uniform-3k-w96", "uniform-3k"),
             "A larger model drives the ID error toward the parse floor; the OOD error stays about 30x higher.",

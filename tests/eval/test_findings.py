@@ -51,6 +51,24 @@ def test_the_scaling_runs_differ_only_in_their_number_of_videos_or_are_left_out(
         assert not differs or name in left_out, (name, differs)
 
 
+def test_each_data_scaling_set_is_the_start_of_the_next_and_never_holds_an_evaluation_scene():
+    """A smaller set is the first videos of a larger one (so only coverage grows), and no training scene of the
+    largest is one of the reported or tuning ID scenes its error is read on."""
+    from phydemo.protocol import EVAL_SEED, TUNE_SEED
+    from phydemo.world.dataset import scene_params
+
+    cfgs = sorted((TrainConfig.from_yaml(ROOT / f"configs/{n}.yaml") for n in findings.FINDINGS["data-scaling"].checkpoints),
+                  key=lambda c: c.train_size)
+    largest = cfgs[-1]
+    train = scene_params(largest.scenario, "train", largest.train_size, largest.data_seed, **largest.data_kwargs)
+    for cfg in cfgs[:-1]:
+        assert (cfg.scenario, cfg.data_seed, cfg.data_kwargs) == (largest.scenario, largest.data_seed, largest.data_kwargs)
+        assert scene_params(cfg.scenario, "train", cfg.train_size, cfg.data_seed, **cfg.data_kwargs) == train[:cfg.train_size]
+    held = {repr(p.balls()) for seed in (EVAL_SEED, TUNE_SEED)
+            for p in scene_params(largest.scenario, "id_eval", 256, seed, **largest.data_kwargs)}
+    assert len(held) == 512 and not held & {repr(p.balls()) for p in train}
+
+
 def interpolation_result(hole_error: float) -> dict:
     def row(e):
         return {"error": e, "se": 0.01, "n": 64, "n_scored": 64}
