@@ -53,17 +53,17 @@ FINDINGS: dict[str, Finding] = {f.name: f for f in [
             "colour > size > velocity > shape: trained on two combinations, a model tested on a swapped one keeps the "
             "attribute higher in this order."),
     Finding("interpolation", "Interpolation inside a hole in the training speeds",
-            ("lab-interpolation", "uniform-3k"),
+            ("lab-interpolation", "scaling-3k"),
             "Holding out speeds in [2, 3] of [1, 4], the model still generates the law inside the hole.",
-            reference="uniform-3k", varies=("data_kwargs",)),
+            reference="scaling-3k", varies=("data_kwargs",)),
     Finding("data-scaling", "Data scaling: ID and OOD error against the number of training videos",
             ("scaling-1k", "scaling-3k", "scaling-12k"),
             "More data drives the ID error toward the parse floor; the OOD error stays about 30x higher and does not "
             "improve.", reference="scaling-3k", varies=("train_size",)),
     Finding("model-size", "Model scaling: ID and OOD error against parameters, the same data and steps",
-            ("uniform-3k-w48", "uniform-3k-w96", "uniform-3k"),
+            ("scaling-3k-w48", "scaling-3k-w96", "scaling-3k"),
             "A larger model drives the ID error toward the parse floor; the OOD error stays about 30x higher.",
-            reference="uniform-3k", varies=("model",)),
+            reference="scaling-3k", varies=("model",)),
     Finding("combinatorial", "Combinatorial generalisation: PHYRE-like scenes on 6, 30 and 60 templates",
             combinatorial.MODELS,
             "With every object familiar but the combination new, more templates in training help: the abnormal rate "

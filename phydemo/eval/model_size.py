@@ -3,8 +3,8 @@
 
 The paper's points are DiT-S 22.5M (ID 0.022, 30K videos), DiT-B 89.5M (OOD 0.433, 30K) and DiT-L 310M (ID 0.012,
 OOD 0.427, 3M videos): it grew the model with the data, so its ID numbers mix both; ours hold the data fixed (3,000
-videos, 2,500 steps) so that only the width changes. Each point is read from the checkpoint's reported table
-(``eval.json``) as in data scaling.
+videos, 6,000 steps: the recipe of ``configs/scaling-3k.yaml``) so that only the width changes. Each point is read
+from the checkpoint's reported table (``eval.json``) as in data scaling.
 """
 
 from __future__ import annotations
