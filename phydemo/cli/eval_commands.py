@@ -329,7 +329,7 @@ def register(sub) -> None:
                                           "finding of several checkpoints (trained and shipped first where missing)")
     p.add_argument("name", help="case-set1, case-set2, or an attribute pair: color-shape, color-size, color-velocity, "
                                 "size-velocity, size-shape, velocity-shape; or a finding: attribute-order, "
-                                "interpolation, data-scaling")
+                                "interpolation, data-scaling, model-size, combinatorial, visual-ambiguity")
     p.add_argument("--checkpoint", default=None, help="default: the shipped lab-<name>")
     p.add_argument("--n", type=int, default=None, help="test rollouts (default 64; a finding: 128 per set)")
     p.add_argument("--seed", type=int, default=0)

@@ -1,4 +1,5 @@
 import json
+import re
 import subprocess
 import sys
 
@@ -119,3 +120,13 @@ def test_autoencoder_floor_reads_a_checkpoints_vae(capsys):
     table = json.loads(capsys.readouterr().out)
     assert list(table) == ["uniform"] and list(table["uniform"]) == ["ID"]
     assert table["uniform"]["ID"]["n_scored"] == 2 and 0 < table["uniform"]["ID"]["through"] < 0.01
+
+
+def test_experiment_help_names_every_experiment_and_finding(capsys):
+    from phydemo.eval.findings import FINDINGS
+    from phydemo.eval.lab import EXPERIMENTS
+    with pytest.raises(SystemExit):
+        main(["experiment", "--help"])
+    text = re.sub(r"-\s+", "-", capsys.readouterr().out)  # argparse wraps lines after hyphens
+    missing = [name for name in [*EXPERIMENTS, *FINDINGS] if name not in text]
+    assert missing == []
