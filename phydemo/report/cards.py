@@ -44,7 +44,7 @@ def _training_text(folder: Path, name: str, cfg: dict, state: dict) -> str:
     start = (f"fine-tuned from the final weights of `{base['config']}` ({base.get('step', 0):,} steps, "
              f"{base.get('elapsed_min', 0):.0f} minutes) for " if base else "")
     total = (f"\n- In all: {base.get('step', 0) + state.get('step', 0):,} steps, "
-             f"{base.get('elapsed_min', 0) + state.get('elapsed_min', 0):.0f} minutes on 2 CPU cores." if base else "")
+             f"{base.get('elapsed_min', 0) + state.get('elapsed_min', 0):.0f} minutes of wall time on a 2-core CPU machine." if base else "")
     first = f" (it trains `{base['config']}` first if that run is missing)" if base else ""
     res = cfg["resolution"]
     return f"""- Data: {cfg['train_size']:,} simulated videos ({dist.scenario}, seed {cfg.get('data_seed', 0)}), {res}x{res} px, {NUM_FRAMES} frames:
@@ -53,7 +53,8 @@ def _training_text(folder: Path, name: str, cfg: dict, state: dict) -> str:
   {m.get('num_heads')} heads, adaLN-Zero, x-prediction, rectified flow; weights stored in fp16 (safetensors).
 - Training: {start}{state.get('step', '?'):,} steps of batch {cfg['batch_size']}, AdamW lr {cfg['lr']} (warmup {cfg.get('warmup_steps', 0)},
   linear decay to 0 over the last {cfg.get('decay_steps', 0)}){cycles}, {cfg.get('high_noise_fraction', 0):.0%} of each batch at t = 1 from step {cfg.get('high_noise_from_step', 0)}{ball};
-  shipped: {weights}; {state.get('elapsed_min', 0):.0f} minutes on 2 CPU cores (no GPU).{total}
+  shipped: {weights}; {state.get('elapsed_min', 0):.0f} minutes of wall time on a 2-core CPU machine, no GPU
+  (on one thread or two, at times beside another run).{total}
 - Reproduce: `phydemo train --config configs/{cfg['name']}.yaml`{first}, then
   `phydemo export runs/{cfg['name']} checkpoints/{name}`.
 """ + _upsampler_text(folder, name, res)
