@@ -3,9 +3,11 @@ over the true one (the judge's parser) and the PSNR of that frame, on the same s
 
     python -m tools.phyre_frames checkpoints/phyre-60 --split in_template --n 16
     python -m tools.phyre_frames checkpoints/phyre-60 --split train --n 16   # seeds it trained on
+    python -m tools.phyre_frames checkpoints/phyre-60 --steps 8              # sampled with 8 steps instead of 1
 """
 
 import argparse
+from collections import Counter
 
 import numpy as np
 import torch
@@ -42,19 +44,24 @@ def main() -> None:
     ap.add_argument("--split", default="in_template", choices=["train", "in_template", "out_of_template"])
     ap.add_argument("--n", type=int, default=16)
     ap.add_argument("--frames", type=int, default=12)
+    ap.add_argument("--steps", type=int, default=1, help="sampling steps (the app samples with 1)")
     args = ap.parse_args()
     torch.set_num_threads(1)
     for ckpt in args.checkpoints:
         pipe = load_pipeline(ckpt)
         pipe.set_progress_bar_config(disable=True)
         pairs = scene_pairs(args.split, pipe.training_distribution, args.n)
-        truth, gen = generate_scenes(pipe, pairs, steps=1)
+        truth, gen = generate_scenes(pipe, pairs, steps=args.steps)
         ratio, psnr = frame_profile(truth, gen, args.frames)
-        abnormal = sum(judge(g).abnormal for g in gen)
-        print(f"{ckpt} on {len(pairs)} {args.split} scenes (1 step): {abnormal} judged abnormal")
+        verdicts = [judge(g) for g in gen]
+        abnormal = sum(v.abnormal for v in verdicts)
+        first = Counter(v.reason.split(": ", 1)[-1] for v in verdicts if v.abnormal)  # "frame 3: red vanishes"
+        print(f"{ckpt} on {len(pairs)} {args.split} scenes ({args.steps} step{'s' * (args.steps > 1)}): "
+              f"{abnormal} judged abnormal")
         print("  frame          " + " ".join(f"{f:5d}" for f in range(args.frames)))
         print("  red-ball area  " + " ".join(f"{x:5.2f}" for x in ratio))
         print("  PSNR (dB)      " + " ".join(f"{x:5.1f}" for x in psnr))
+        print("  first faults   " + ", ".join(f"{why} {k}" for why, k in first.most_common()))
 
 
 if __name__ == "__main__":
