@@ -21,6 +21,14 @@ CLEAN = ("the share of rollouts showing one clean object per ball (a single blob
          "scored frame")
 
 
+def _history(state: dict) -> list[dict]:
+    """A train_state.json and the runs it was fine-tuned from, newest first (``init_from`` nests one per cycle)."""
+    runs = [state]
+    while runs[-1].get("init_from"):
+        runs.append(runs[-1]["init_from"])
+    return runs
+
+
 def _training_text(folder: Path, name: str, cfg: dict, state: dict) -> str:
     """Data, model, training and the commands that reproduce the folder, from its own files."""
     m, dist = cfg["model"], read_training_distribution(folder)
@@ -43,8 +51,9 @@ def _training_text(folder: Path, name: str, cfg: dict, state: dict) -> str:
     base = state.get("init_from")
     start = (f"fine-tuned from the final weights of `{base['config']}` ({base.get('step', 0):,} steps, "
              f"{base.get('elapsed_min', 0):.0f} minutes) for " if base else "")
-    total = (f"\n- In all: {base.get('step', 0) + state.get('step', 0):,} steps, "
-             f"{base.get('elapsed_min', 0) + state.get('elapsed_min', 0):.0f} minutes of wall time on a 2-core CPU machine." if base else "")
+    history = _history(state)
+    total = (f"\n- In all: {sum(r.get('step', 0) for r in history):,} steps, "
+             f"{sum(r.get('elapsed_min', 0) for r in history):.0f} minutes of wall time on a 2-core CPU machine." if base else "")
     first = f" (it trains `{base['config']}` first if that run is missing)" if base else ""
     res = cfg["resolution"]
     return f"""- Data: {cfg['train_size']:,} simulated videos ({dist.scenario}, seed {cfg.get('data_seed', 0)}), {res}x{res} px, {NUM_FRAMES} frames:

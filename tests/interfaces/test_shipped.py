@@ -195,6 +195,15 @@ def test_every_shipped_lab_checkpoint_has_its_measured_card():
         assert "| outcome | rollouts | share |" in (folder / "README.md").read_text()
 
 
+def test_a_card_counts_every_cycle_a_fine_tune_was_trained_on():
+    """`collision` is a fine-tune of a fine-tune: its card's total counts all three runs' steps (train_state.json nests
+    one ``init_from`` per run), not only its own and its direct base's."""
+    state = json.loads((ROOT / "checkpoints/collision/train_state.json").read_text())
+    runs = [state, state["init_from"], state["init_from"]["init_from"]]
+    assert [r.get("config") for r in runs[1:]] == ["configs/collision-cycle3.yaml", "configs/collision-base.yaml"]
+    assert f"- In all: {sum(r['step'] for r in runs):,} steps" in (ROOT / "checkpoints/collision/README.md").read_text()
+
+
 def test_model_card_names_a_weighted_ball_loss(tmp_path):
     assert "on latent cells of a ball (unlike an empty frame's) and within 1 cell of them weighted 10x" in \
         (ROOT / "checkpoints/uniform/README.md").read_text()  # the 128 px latent model weighs latent cells
