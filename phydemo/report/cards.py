@@ -56,10 +56,12 @@ def _training_text(folder: Path, name: str, cfg: dict, state: dict) -> str:
              f"{sum(r.get('elapsed_min', 0) for r in history):.0f} minutes of wall time on a 2-core CPU machine." if base else "")
     first = f" (it trains `{base['config']}` first if that run is missing)" if base else ""
     res = cfg["resolution"]
+    head = json.loads((folder / "transformer" / "config.json").read_text()).get("prediction_type", "sample")
+    target = {"sample": "x-prediction", "flow": "velocity prediction"}[head]
     return f"""- Data: {cfg['train_size']:,} simulated videos ({dist.scenario}, seed {cfg.get('data_seed', 0)}), {res}x{res} px, {NUM_FRAMES} frames:
   {dist.summary()}.
 - Model: `VideoDiT`, {space} {m.get('patch_size_t')}x{m.get('patch_size')}x{m.get('patch_size')} (t x h x w), width {m.get('hidden_size')}, depth {m.get('depth')},
-  {m.get('num_heads')} heads, adaLN-Zero, x-prediction, rectified flow; weights stored in fp16 (safetensors).
+  {m.get('num_heads')} heads, adaLN-Zero, {target}, rectified flow; weights stored in fp16 (safetensors).
 - Training: {start}{state.get('step', '?'):,} steps of batch {cfg['batch_size']}, AdamW lr {cfg['lr']} (warmup {cfg.get('warmup_steps', 0)},
   linear decay to 0 over the last {cfg.get('decay_steps', 0)}){cycles}, {cfg.get('high_noise_fraction', 0):.0%} of each batch at t = 1 from step {cfg.get('high_noise_from_step', 0)}{ball};
   shipped: {weights}; {state.get('elapsed_min', 0):.0f} minutes of wall time on a 2-core CPU machine, no GPU

@@ -204,6 +204,16 @@ def test_a_card_counts_every_cycle_a_fine_tune_was_trained_on():
     assert f"- In all: {sum(r['step'] for r in runs):,} steps" in (ROOT / "checkpoints/collision/README.md").read_text()
 
 
+def test_a_card_names_the_target_its_transformer_predicts(tmp_path):
+    """The card reads the prediction target from the transformer's config, not from a fixed phrase."""
+    folder = tmp_path / "uniform-32px"
+    shutil.copytree(ROOT / "checkpoints/uniform-32px", folder, ignore=shutil.ignore_patterns("*.safetensors"))
+    assert "adaLN-Zero, x-prediction, rectified flow" in write_card(folder).read_text()
+    config = json.loads((folder / "transformer/config.json").read_text())
+    (folder / "transformer/config.json").write_text(json.dumps({**config, "prediction_type": "flow"}))
+    assert "adaLN-Zero, velocity prediction, rectified flow" in write_card(folder).read_text()
+
+
 def test_model_card_names_a_weighted_ball_loss(tmp_path):
     assert "on latent cells of a ball (unlike an empty frame's) and within 1 cell of them weighted 10x" in \
         (ROOT / "checkpoints/uniform/README.md").read_text()  # the 128 px latent model weighs latent cells
