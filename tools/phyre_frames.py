@@ -55,7 +55,7 @@ def main() -> None:
         ratio, psnr = frame_profile(truth, gen, args.frames)
         verdicts = [judge(g) for g in gen]
         abnormal = sum(v.abnormal for v in verdicts)
-        first = Counter(v.reason.split(": ", 1)[-1] for v in verdicts if v.abnormal)  # "frame 3: red vanishes"
+        first = Counter(v.reason.split(": ", 1)[-1] for v in verdicts if v.abnormal)  # "frame 3: red_ball vanishes"
         print(f"{ckpt} on {len(pairs)} {args.split} scenes ({args.steps} step{'s' * (args.steps > 1)}): "
               f"{abnormal} judged abnormal")
         print("  frame          " + " ".join(f"{f:5d}" for f in range(args.frames)))
