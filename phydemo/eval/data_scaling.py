@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from phydemo.model.checkpoint import read_training_distribution, resolve_checkpoint
+from phydemo.model.train import total_training
 from phydemo.model.train_config import TrainConfig
 
 # the paper's uniform-motion numbers against data size (videos): ID error of DiT-S (30K) and DiT-L (3M), OOD of DiT-B
@@ -21,16 +22,17 @@ PAPER_SCALING = {"id": {30_000: 0.022, 3_000_000: 0.012}, "ood": {30_000: 0.433,
 
 
 def scaling_point(checkpoint: str | Path) -> dict:
-    """One checkpoint's training-set size, steps, minutes and reported ID and OOD-speed errors."""
+    """One checkpoint's training-set size, steps and minutes (with any run it was fine-tuned from) and reported ID and
+    OOD-speed errors."""
     folder = resolve_checkpoint(checkpoint)
     table_path = folder / "eval.json"
     if not table_path.is_file():
         raise FileNotFoundError(f"{table_path}: not evaluated; run `phydemo evaluate --checkpoint {checkpoint} --card`")
     table = json.loads(table_path.read_text())
-    state = json.loads((folder / "train_state.json").read_text())
+    steps, minutes = total_training(json.loads((folder / "train_state.json").read_text()))
     row = {"checkpoint": folder.name, "videos": read_training_distribution(folder).train_size,
-           "steps": state["step"], "batch": TrainConfig.from_yaml(folder / "train_config.yaml").batch_size,
-           "minutes": round(state["elapsed_min"], 1), "n": table["n"],
+           "steps": steps, "batch": TrainConfig.from_yaml(folder / "train_config.yaml").batch_size,
+           "minutes": round(minutes, 1), "n": table["n"],
            "sampling_steps": table["steps"], "parse_floor": table["id"]["parse_floor"]}
     for key, res in (("id", table["id"]), ("ood", table["ood"]["v"])):
         row[key] = {"error": res["error"], "se": res["error_se"], "n_scored": res["n_scored"]}

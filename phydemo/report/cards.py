@@ -10,6 +10,7 @@ import yaml
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 from phydemo.model.checkpoint import read_training_distribution
+from phydemo.model.train import total_training
 from phydemo.protocol import EVAL_SEED, NUM_COND_FRAMES, NUM_FRAMES, PAPER_REFERENCE, sampling_steps
 from phydemo.report.messages import PAPER
 from phydemo.report.tables import breakdowns, format_autoencoder_floor, pair_order, result_sets, summary_lines
@@ -19,14 +20,6 @@ SCENARIO_TITLES = {"uniform": "uniform motion", "collision": "elastic collision"
 LICENSE = "apache-2.0"
 CLEAN = ("the share of rollouts showing one clean object per ball (a single blob within 35% of the true area) in every "
          "scored frame")
-
-
-def _history(state: dict) -> list[dict]:
-    """A train_state.json and the runs it was fine-tuned from, newest first (``init_from`` nests one per cycle)."""
-    runs = [state]
-    while runs[-1].get("init_from"):
-        runs.append(runs[-1]["init_from"])
-    return runs
 
 
 def _training_text(folder: Path, name: str, cfg: dict, state: dict) -> str:
@@ -51,9 +44,8 @@ def _training_text(folder: Path, name: str, cfg: dict, state: dict) -> str:
     base = state.get("init_from")
     start = (f"fine-tuned from the final weights of `{base['config']}` ({base.get('step', 0):,} steps, "
              f"{base.get('elapsed_min', 0):.0f} minutes) for " if base else "")
-    history = _history(state)
-    total = (f"\n- In all: {sum(r.get('step', 0) for r in history):,} steps, "
-             f"{sum(r.get('elapsed_min', 0) for r in history):.0f} minutes of wall time on a 2-core CPU machine." if base else "")
+    steps, minutes = total_training(state)
+    total = f"\n- In all: {steps:,} steps, {minutes:.0f} minutes of wall time on a 2-core CPU machine." if base else ""
     first = f" (it trains `{base['config']}` first if that run is missing)" if base else ""
     res = cfg["resolution"]
     head = json.loads((folder / "transformer" / "config.json").read_text()).get("prediction_type", "sample")

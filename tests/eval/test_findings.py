@@ -128,6 +128,17 @@ def test_data_scaling_reads_each_checkpoints_table_and_says_what_moved(tmp_path)
         data_scaling.scaling_point(fake_checkpoint(tmp_path / "d", 10, 0.1, 0.1).with_name("d") / "..")
 
 
+def test_a_scaling_point_counts_every_run_a_fine_tuned_checkpoint_was_trained_on(tmp_path):
+    """Steps and minutes are the whole training: the checkpoint's own run and each ``init_from`` run nested in its
+    train_state.json, as its model card states them."""
+    folder = fake_checkpoint(tmp_path / "tuned", 3000, 0.05, 0.8)
+    (folder / "train_state.json").write_text(json.dumps({"step": 1000, "elapsed_min": 20.0, "init_from": {
+        "config": "configs/b.yaml", "step": 2500, "elapsed_min": 40.0,
+        "init_from": {"config": "configs/a.yaml", "step": 500, "elapsed_min": 5.5}}}))
+    point = data_scaling.scaling_point(folder)
+    assert (point["steps"], point["minutes"]) == (4000, 65.5)
+
+
 def test_saved_findings_load_in_order(tmp_path):
     findings.save({"finding": "interpolation", "x": 1}, tmp_path)
     findings.save({"finding": "attribute-order", "x": 2}, tmp_path)
