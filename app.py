@@ -268,9 +268,8 @@ with gr.Blocks(title="phydemo: has a video model learned physics?", delete_cache
                         sc_steps = Slider(1, MAX_STEPS, value=DEFAULT_STEPS, step=1, label="sampling steps")
                         sc_go = gr.Button("Run", variant="primary", elem_id="scene-button")
                     with gr.Column(scale=3):
-                        sc_video = gr.Video(label="ground truth and each model", autoplay=True, loop=True,
-                                            elem_id="scene-video")
-                        sc_strip = gr.Image(label="every 4th frame", type="filepath", elem_id="scene-strip")
+                        sc_video = gr.Video(show_label=False, autoplay=True, loop=True, elem_id="scene-video")
+                        sc_strip = gr.Image(show_label=False, type="filepath", elem_id="scene-strip")
                         sc_report = gr.Markdown(elem_id="scene-report")
                 sc_go.click(scene, [sc_template, sc_seed, sc_steps], [sc_video, sc_strip, sc_report], api_name="scene",
                             concurrency_id="long", concurrency_limit=1)

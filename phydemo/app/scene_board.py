@@ -113,6 +113,7 @@ class SceneBoard:
         video_path, strip_path = self.save_video(side_by_side(list(videos.values()), labels), strip)
         held = " (held out of every model's training)" if template in out_of_template() else ""
         report = (f"**Template {template}**{held}: red ball, {template_text(template)}; seed {seed}; every model is "
-                  f"given the first frame.\n\n| video | trained on this template | judge | why | PSNR | SSIM |\n"
+                  f"given the first frame. Above: the videos left to right, and every 4th frame of each, one row per video, "
+                  f"in the order of this table.\n\n| video | trained on this template | judge | why | PSNR | SSIM |\n"
                   f"|---|---|---|---|---|---|\n" + "\n".join(rows))
         return SceneResult(video_path, strip_path, report, verdicts)

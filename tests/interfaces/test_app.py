@@ -386,6 +386,9 @@ def test_browser_scenes_tab_shows_every_model_judged(server, width, height, tmp_
         page.wait_for_selector("#scene-report table", timeout=60_000)
         text = page.locator("#scene-report").inner_text()
         assert "Template 60" in text and "ground truth" in text and "held out" in text
+        # no block label lies over the videos' burnt-in captions or over the red ball of the strip's first frame
+        labels = page.locator("#scene-video [data-testid='block-label'], #scene-strip [data-testid='block-label']")
+        assert not [el for el in labels.all() if el.is_visible()]
         box = page.locator("#scene-video video").bounding_box()
         assert box["width"] >= min(300, width - 40)
         page.screenshot(path=str(shots / f"view-scenes{'' if width > 500 else '-phone'}.png"), full_page=True)
