@@ -13,8 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from phydemo.model.checkpoint import read_training_distribution, resolve_checkpoint
-from phydemo.model.train import total_training
+from phydemo.model.checkpoint import read_training_distribution, resolve_checkpoint, total_training
 from phydemo.model.train_config import TrainConfig
 
 # the paper's uniform-motion numbers against data size (videos): ID error of DiT-S (30K) and DiT-L (3M), OOD of DiT-B

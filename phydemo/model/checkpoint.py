@@ -86,6 +86,16 @@ def trained_data_kwargs(folder: str | Path) -> dict:
     return dict((yaml.safe_load(path.read_text()) or {}).get("data_kwargs") or {}) if path.is_file() else {}
 
 
+def total_training(state: dict) -> tuple[int, float]:
+    """Steps and wall-clock minutes of a model's whole training, from its train_state.json: its own run and every run
+    it was fine-tuned from (``init_from`` nests one record per cycle)."""
+    steps, minutes = 0, 0.0
+    while state:
+        steps, minutes = steps + state.get("step", 0), minutes + state.get("elapsed_min", 0)
+        state = state.get("init_from")
+    return steps, minutes
+
+
 def read_training_distribution(folder: str | Path) -> TrainingDistribution | PhyreDistribution:
     """The distribution stored in a folder's model_index.json (CheckpointError names the file and the key)."""
     path = Path(folder) / INDEX_FILE

@@ -177,20 +177,6 @@ def run_state(cfg: TrainConfig, step: int, elapsed_min: float, precision: str | 
     return state
 
 
-def fine_tune_chain(state: dict) -> list[dict]:
-    """A train_state.json and the runs it was fine-tuned from, newest first (``init_from`` nests one per cycle)."""
-    runs = [state]
-    while runs[-1].get("init_from"):
-        runs.append(runs[-1]["init_from"])
-    return runs
-
-
-def total_training(state: dict) -> tuple[int, float]:
-    """Steps and wall-clock minutes of a model's whole training: its own run and every run it was fine-tuned from."""
-    chain = fine_tune_chain(state)
-    return sum(r.get("step", 0) for r in chain), sum(r.get("elapsed_min", 0) for r in chain)
-
-
 def pipeline_for(model: VideoDiT, cfg: TrainConfig) -> PhyDiTPipeline:
     """The sampling pipeline of a model trained with ``cfg`` (its scheduler and training distribution)."""
     dist = distribution_from_data(cfg.scenario, cfg.data_kwargs, cfg.train_size, cfg.resolution)

@@ -9,8 +9,7 @@ from pathlib import Path
 import yaml
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
-from phydemo.model.checkpoint import read_training_distribution
-from phydemo.model.train import total_training
+from phydemo.model.checkpoint import read_training_distribution, total_training
 from phydemo.protocol import EVAL_SEED, NUM_COND_FRAMES, NUM_FRAMES, PAPER_REFERENCE, sampling_steps
 from phydemo.report.messages import PAPER
 from phydemo.report.tables import breakdowns, format_autoencoder_floor, pair_order, result_sets, summary_lines
