@@ -85,7 +85,7 @@ def load_or_build_training_set(cfg: TrainConfig) -> datamod.VideoSet:
 def flow_matching_loss(model: VideoDiT, x0: torch.Tensor, generator: torch.Generator,
                        high_noise_fraction: float = 0.0, ball_weight: float = 0.0, ball_dilate: int = 0,
                        background: torch.Tensor | None = None, motion_weight: float = 0.0,
-                       motion_against: str = "given") -> torch.Tensor:
+                       motion_against: str = "given", ball_area: int = 0) -> torch.Tensor:
     """Rectified-flow loss on the frames to generate: x_t = (1 - t) x0 + t eps; the target is the
     clean video for x-prediction models and the velocity eps - x0 for flow-prediction ones.
 
@@ -105,6 +105,9 @@ def flow_matching_loss(model: VideoDiT, x0: torch.Tensor, generator: torch.Gener
     of the ink, and a model that copies the given frame is right everywhere but on the falling objects. With
     ``motion_against="previous"`` each frame is compared with the frame before it instead, so only the frames in which
     an object is moving are weighed, not the places where it came to rest.
+
+    ``ball_area`` > 0 scales the extra weight of each ball smaller than that many pixels or cells (its grown region)
+    up to that area (``ball_weighted_error``'s ``equal_area``).
     """
     b = x0.shape[0]
     t = torch.rand(b, generator=generator, device="cpu")
@@ -127,7 +130,7 @@ def flow_matching_loss(model: VideoDiT, x0: torch.Tensor, generator: torch.Gener
     if motion_weight:
         reference = x0[:, :, k - 1:-1] if motion_against == "previous" else x0[:, :, k - 1:k]
         moving = motion_mask(future, reference, PIXEL_TOLERANCE if background is None else BALL_TOLERANCE)
-    return ball_weighted_error(err, ball, ball_weight, ball_dilate, moving, motion_weight)
+    return ball_weighted_error(err, ball, ball_weight, ball_dilate, moving, motion_weight, ball_area)
 
 
 def lr_factor(step: int, cfg: TrainConfig) -> float:
@@ -236,7 +239,7 @@ def train(cfg: TrainConfig, evaluate: Callable[[PhyDiTPipeline, TrainConfig], di
         with torch.autocast(accelerator.device.type, dtype=torch.bfloat16, enabled=precision == "bf16"):
             p_high = cfg.high_noise_fraction if step >= cfg.high_noise_from_step else 0.0
             loss = flow_matching_loss(model, x0, gen, p_high, cfg.ball_loss_weight, cfg.ball_loss_dilate, background,
-                                      cfg.motion_loss_weight, cfg.motion_against)
+                                      cfg.motion_loss_weight, cfg.motion_against, cfg.ball_loss_area)
         accelerator.backward(loss)
         if cfg.grad_clip:
             accelerator.clip_grad_norm_(model.parameters(), cfg.grad_clip)

@@ -50,6 +50,9 @@ class TrainConfig:
     high_noise_from_step: int = 0  # ... from this step on (a curriculum; 0 = from the start)
     ball_loss_weight: float = 9.0  # the error on ball (non-background) pixels or latent cells counts 1 + this many times
     ball_loss_dilate: int = 1  # ... and on those up to this many px / cells from a ball (0: a biased loss, docs/training.md)
+    # > 0: each ball's grown region smaller than this many px / cells has its extra weight scaled up by this / its
+    # size, so a small ball weighs as much as a large one (0: by cell count, the smallest ball weighing least)
+    ball_loss_area: int = 0
     # the error on pixels / latent cells where the true video differs from the last given frame (what moved) counts
     # this many times more, on top of the ball region (a probe for the PHYRE-like scenes, issue 35)
     motion_loss_weight: float = 0.0
@@ -98,6 +101,8 @@ class TrainConfig:
             raise ValueError(f"motion_against={self.motion_against!r}; allowed: given, previous")
         if not isinstance(self.ball_loss_dilate, int) or self.ball_loss_dilate < 0:
             raise ValueError(f"ball_loss_dilate={self.ball_loss_dilate!r}: expected a whole number of pixels >= 0")
+        if not isinstance(self.ball_loss_area, int) or self.ball_loss_area < 0:
+            raise ValueError(f"ball_loss_area={self.ball_loss_area!r}: expected a whole number of pixels >= 0")
         if self.scenario == "phyre":
             check_phyre_data(self.data_kwargs, self.train_size)
         if self.final_weights == "raw" and not self.decay_steps:

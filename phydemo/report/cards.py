@@ -33,7 +33,10 @@ def _training_text(folder: Path, name: str, cfg: dict, state: dict) -> str:
     unit, where = ("cells", f"latent cells of {thing} (unlike an empty frame's)") if latent else ("px", "ball pixels")
     near = (f" and within {cfg['ball_loss_dilate']} {unit if cfg['ball_loss_dilate'] > 1 or not latent else 'cell'} of them"
             if cfg.get("ball_loss_dilate") else "")
-    ball = f", squared error on {where}{near} weighted {1 + cfg['ball_loss_weight']:g}x" if cfg.get("ball_loss_weight") else ""
+    equal = (f", a ball smaller than {cfg['ball_loss_area']} {unit} weighted up as if of that size"
+             if cfg.get("ball_loss_area") else "")
+    ball = (f", squared error on {where}{near} weighted {1 + cfg['ball_loss_weight']:g}x{equal}"
+            if cfg.get("ball_loss_weight") else "")
     space = "pixel space, patch"
     if latent:
         vae = json.loads((folder / "vae" / "config.json").read_text())

@@ -8,6 +8,7 @@ import torch
 
 from phydemo.errors import CheckpointError, InputError
 from phydemo.eval.evaluate import quick_eval
+from phydemo.model.ball_loss import piece_sizes
 from phydemo.model.checkpoint import load_pipeline
 from phydemo.model.dit import VideoDiT
 from phydemo.model.pipeline import PhyDiTPipeline, condition_inputs, to_model_space
@@ -402,6 +403,42 @@ def test_ball_weighted_loss_counts_ball_pixels_more():
     assert loss(ball, 9.0, dilate=1) == pytest.approx(0.25 * 40 / (48 + 160))
     with pytest.raises(ValueError, match="ball_loss_dilate"):
         TrainConfig(name="x", ball_loss_dilate=-1)
+
+
+def test_equal_area_ball_loss_weighs_a_small_ball_as_much_as_a_large_one():
+    """With ball_area, each ball's region smaller than that area has its extra weight scaled by area / its size: a
+    1-pixel ball then weighs about as much as a 9-pixel one (by pixel count the large one weighs 9x as much)."""
+    x0 = torch.ones(1, 3, 4, 8, 8)
+    x0[:, :, :, 1, 1] = -1.0  # a 1-pixel ball
+    x0[:, :, :, 4:7, 4:7] = -1.0  # a 9-pixel ball
+    ball = (x0 < 0.99).any(dim=1, keepdim=True)
+    small, large = torch.zeros_like(ball), torch.zeros_like(ball)
+    small[..., 1, 1] = True
+    large[..., 5, 5] = True
+
+    def loss(where, area):
+        return flow_matching_loss(offset_model(x0, where), x0, torch.Generator().manual_seed(0), ball_weight=9.0,
+                                  ball_area=area).item()
+
+    assert loss(small, 0) == pytest.approx(loss(large, 0))  # one wrong ball pixel each, every ball pixel 10x
+    assert loss(ball & ~small, 0) == pytest.approx(9 * loss(small, 0))  # so the large ball holds 9x the small's weight
+    # equal area 9: the small ball's one pixel weighs 1 + 9 * 9 = 82, near the large ball's nine pixels' 9 * 10
+    assert loss(small, 9) / loss(ball & ~small, 9) == pytest.approx(82 / 90)
+    assert loss(large, 9) < loss(large, 0)  # the large ball's weight is unchanged, so its share of the total falls
+    assert loss(large, 1) == pytest.approx(loss(large, 0))  # area 1: no ball is smaller, the plain ball loss
+    with pytest.raises(ValueError, match="ball_loss_area"):
+        TrainConfig(name="x", ball_loss_area=-5)
+
+
+def test_piece_sizes_counts_each_connected_piece_within_its_frame():
+    region = torch.zeros(1, 1, 2, 5, 5)
+    region[0, 0, 0, 0, 0:2] = 1  # a piece of 2 in frame 0
+    region[0, 0, 0, 1, 2] = 1  # touching it diagonally: one piece of 3
+    region[0, 0, 0, 4, 4] = 1  # a piece of 1
+    region[0, 0, 1, 0, 0:2] = 1  # the same 2 cells in frame 1 are their own piece
+    sizes = piece_sizes(region)
+    assert sizes[0, 0, 0, 0, 0] == 3 and sizes[0, 0, 0, 1, 2] == 3 and sizes[0, 0, 0, 4, 4] == 1
+    assert sizes[0, 0, 1, 0, 0] == 2 and sizes[0, 0, 1, 3, 3] == 0
 
 
 def test_motion_weighted_loss_counts_what_moved_since_the_last_given_frame():
