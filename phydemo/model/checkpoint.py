@@ -86,6 +86,12 @@ def trained_data_kwargs(folder: str | Path) -> dict:
     return dict((yaml.safe_load(path.read_text()) or {}).get("data_kwargs") or {}) if path.is_file() else {}
 
 
+def checkpoint_state(folder: str | Path) -> dict:
+    """A checkpoint folder's train_state.json (steps, minutes, the runs it was fine-tuned from), or {} where it has none."""
+    path = Path(folder) / "train_state.json"
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
 def total_training(state: dict) -> tuple[int, float]:
     """Steps and wall-clock minutes of a model's whole training, from its train_state.json: its own run and every run
     it was fine-tuned from (``init_from`` nests one record per cycle)."""

@@ -23,7 +23,7 @@ from diffusers.training_utils import EMAModel
 
 from phydemo.errors import InputError
 from phydemo.model.ball_loss import PIXEL_TOLERANCE, ball_weighted_error, motion_mask, pixel_ball_mask
-from phydemo.model.checkpoint import load_pipeline
+from phydemo.model.checkpoint import checkpoint_state, load_pipeline
 from phydemo.model.dit import VideoDiT
 from phydemo.model.latents import (
     BALL_TOLERANCE,
@@ -159,12 +159,6 @@ def save_checkpoint(folder: Path, model: VideoDiT, cfg: TrainConfig, extra: dict
     (folder / "train_config.yaml").write_text(yaml.safe_dump(asdict(cfg), sort_keys=False))
     if extra:
         (folder / "train_state.json").write_text(json.dumps(extra, indent=2))
-
-
-def checkpoint_state(folder: Path) -> dict:
-    """A checkpoint folder's train_state.json (steps, minutes), or {} where it has none."""
-    path = folder / "train_state.json"
-    return json.loads(path.read_text()) if path.is_file() else {}
 
 
 def run_state(cfg: TrainConfig, step: int, elapsed_min: float, precision: str | None = None) -> dict:

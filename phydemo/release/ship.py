@@ -12,8 +12,8 @@ from phydemo.eval.combinatorial import evaluate_phyre
 from phydemo.eval.error_map import error_map, save_error_map
 from phydemo.eval.evaluate import evaluate_pipeline, quick_eval
 from phydemo.eval.lab import EXPERIMENTS, run_experiment
-from phydemo.model.checkpoint import CHECKPOINT_ROOT, load_pipeline, trained_data_kwargs
-from phydemo.model.train import checkpoint_state, train
+from phydemo.model.checkpoint import CHECKPOINT_ROOT, checkpoint_state, load_pipeline, trained_data_kwargs
+from phydemo.model.train import train
 from phydemo.model.train_config import TrainConfig
 from phydemo.protocol import DEFAULT_STEPS, EVAL_SEED
 from phydemo.release.export import export_run

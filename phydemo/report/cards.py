@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
-from phydemo.model.checkpoint import read_training_distribution, total_training
+from phydemo.model.checkpoint import checkpoint_state, read_training_distribution, total_training
 from phydemo.protocol import EVAL_SEED, NUM_COND_FRAMES, NUM_FRAMES, PAPER_REFERENCE, sampling_steps
 from phydemo.report.messages import PAPER
 from phydemo.report.tables import breakdowns, format_autoencoder_floor, pair_order, result_sets, summary_lines
@@ -241,7 +241,7 @@ def write_card(folder: str | Path, name: str | None = None) -> Path:
         card.save(folder / "README.md")
         return folder / "README.md"
     cfg = yaml.safe_load((folder / "train_config.yaml").read_text())
-    state = json.loads((folder / "train_state.json").read_text()) if (folder / "train_state.json").is_file() else {}
+    state = checkpoint_state(folder)
     results = json.loads((folder / "eval.json").read_text()) if (folder / "eval.json").is_file() else None
     summary = json.loads((folder / "experiment.json").read_text()) if (folder / "experiment.json").is_file() else None
     what = f"mechanism lab ({summary['experiment']})" if summary else SCENARIO_TITLES[cfg["scenario"]]
