@@ -226,6 +226,10 @@ def test_model_card_names_a_weighted_ball_loss(tmp_path):
     assert "squared error on ball pixels weighted 10x" in write_card(folder).read_text()
     (folder / "train_config.yaml").write_text(yaml.safe_dump({**cfg, "ball_loss_weight": 9, "ball_loss_dilate": 2}))
     assert "ball pixels and within 2 px of them weighted 10x" in write_card(folder).read_text()
+    (folder / "train_config.yaml").write_text(yaml.safe_dump({**cfg, "ball_loss_weight": 9, "ball_loss_dilate": 2,
+                                                              "ball_loss_area": 200}))
+    assert ("within 2 px of them weighted 10x, a ball smaller than 200 px weighted up as if of that size"
+            in write_card(folder).read_text())
 
 
 def test_model_card_of_a_fine_tuned_model_states_its_whole_training(tmp_path):
