@@ -196,11 +196,18 @@ def test_every_shipped_lab_checkpoint_has_its_measured_card():
 
 
 def test_a_card_counts_every_cycle_a_fine_tune_was_trained_on():
-    """`collision` is a fine-tune of a fine-tune: its card's total counts all three runs' steps (train_state.json nests
-    one ``init_from`` per run), not only its own and its direct base's."""
+    """`collision` is a fine-tune of fine-tunes: train_state.json nests one ``init_from`` per run, in the order its
+    configs name them, and its card's total counts every run's steps, not only its own and its direct base's."""
     state = json.loads((ROOT / "checkpoints/collision/train_state.json").read_text())
-    runs = [state, state["init_from"], state["init_from"]["init_from"]]
-    assert [r.get("config") for r in runs[1:]] == ["configs/collision-cycle3.yaml", "configs/collision-base.yaml"]
+    runs, configs, config = [], [], ROOT / "configs/collision.yaml"
+    while state:
+        runs.append(state)
+        state = state.get("init_from")
+        config = (yaml.safe_load(config.read_text()) or {}).get("init_from")
+        configs.append(config)
+        config = config and ROOT / config
+    assert len(runs) >= 3 and configs[-1] is None  # the chain ends where the configs' chain does
+    assert [r.get("config") for r in runs[1:]] == configs[:-1]
     assert f"- In all: {sum(r['step'] for r in runs):,} steps" in (ROOT / "checkpoints/collision/README.md").read_text()
 
 
