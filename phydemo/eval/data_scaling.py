@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from phydemo.model.checkpoint import read_training_distribution, resolve_checkpoint, total_training
+from phydemo.model.checkpoint import checkpoint_state, read_training_distribution, resolve_checkpoint, total_training
 from phydemo.model.train_config import TrainConfig
 
 # the paper's uniform-motion numbers against data size (videos): ID error of DiT-S (30K) and DiT-L (3M), OOD of DiT-B
@@ -28,7 +28,11 @@ def scaling_point(checkpoint: str | Path) -> dict:
     if not table_path.is_file():
         raise FileNotFoundError(f"{table_path}: not evaluated; run `phydemo evaluate --checkpoint {checkpoint} --card`")
     table = json.loads(table_path.read_text())
-    steps, minutes = total_training(json.loads((folder / "train_state.json").read_text()))
+    state = checkpoint_state(folder)
+    if not state:  # a point without its steps and minutes would be plotted as an untrained model
+        raise FileNotFoundError(f"{folder / 'train_state.json'}: no training record; a scaling point needs the steps and "
+                                "minutes it was trained for (written by `phydemo train`)")
+    steps, minutes = total_training(state)
     row = {"checkpoint": folder.name, "videos": read_training_distribution(folder).train_size,
            "steps": steps, "batch": TrainConfig.from_yaml(folder / "train_config.yaml").batch_size,
            "minutes": round(minutes, 1), "n": table["n"],

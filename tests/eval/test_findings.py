@@ -137,6 +137,9 @@ def test_a_scaling_point_counts_every_run_a_fine_tuned_checkpoint_was_trained_on
         "init_from": {"config": "configs/a.yaml", "step": 500, "elapsed_min": 5.5}}}))
     point = data_scaling.scaling_point(folder)
     assert (point["steps"], point["minutes"]) == (4000, 65.5)
+    (folder / "train_state.json").unlink()
+    with pytest.raises(FileNotFoundError, match="train_state.json: no training record"):
+        data_scaling.scaling_point(folder)
 
 
 def test_saved_findings_load_in_order(tmp_path):
